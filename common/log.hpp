@@ -1,0 +1,56 @@
+#pragma once
+// Structured logging on spdlog: one line per event, "plain" (key=value) or "json" (one object per line).
+// Client-supplied text must go through `bounded()` before it reaches a field.
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "common/result.hpp"
+
+namespace sixgate::log {
+
+enum class Format { plain, json };
+
+using Value = std::variant<std::string_view, std::int64_t, std::uint64_t, double, bool>;
+struct Field {
+  std::string_view key;
+  Value value;
+  Field(std::string_view k, std::string_view v) : key(k), value(v) {}
+  Field(std::string_view k, const std::string& v) : key(k), value(std::string_view(v)) {}
+  Field(std::string_view k, const char* v) : key(k), value(std::string_view(v)) {}
+  Field(std::string_view k, bool v) : key(k), value(v) {}
+  Field(std::string_view k, double v) : key(k), value(v) {}
+  template <class I>
+  requires std::is_integral_v<I> Field(std::string_view k, I v) {
+    key = k;
+    if constexpr (std::is_signed_v<I>)
+      value = static_cast<std::int64_t>(v);
+    else
+      value = static_cast<std::uint64_t>(v);
+  }
+};
+
+Result<spdlog::level::level_enum> parse_level(std::string_view text);
+Result<Format> parse_format(std::string_view text);
+
+// Level: the flag if given, else $SIXGATE_LOG_LEVEL, else "info". Format likewise with $SIXGATE_LOG_FORMAT.
+// Logs go to stderr. Returns an error naming the bad value; logging is left at its defaults then.
+Status setup(const std::optional<std::string>& level_flag, const std::optional<std::string>& format_flag);
+
+Format current_format();
+
+// The text of one event, without timestamp and level (those come from the spdlog pattern).
+std::string format_event(Format format, std::string_view event, std::initializer_list<Field> fields);
+
+void event(spdlog::level::level_enum level, std::string_view name, std::initializer_list<Field> fields = {});
+
+// Escapes control, non-ASCII, quote and backslash bytes as \xNN and cuts to at most `max_bytes` input bytes,
+// marking a cut with "...". For any text a client or remote peer chose.
+std::string bounded(std::string_view untrusted, std::size_t max_bytes = 256);
+
+}  // namespace sixgate::log
