@@ -1,0 +1,18 @@
+# sixgate_library(<name> DIR <dir> [EXCLUDE files...] LIBS libs...)
+# A static library of every .cpp directly in <dir>, so each folder's owner adds files without editing a shared
+# list. An empty folder still yields a (trivial) library, so dependants always link.
+function(sixgate_library name)
+  cmake_parse_arguments(L "" "DIR" "EXCLUDE;LIBS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${L_DIR}/*.cpp)
+  foreach(e IN LISTS L_EXCLUDE)
+    list(REMOVE_ITEM srcs ${L_DIR}/${e})
+  endforeach()
+  if(NOT srcs)
+    set(placeholder ${CMAKE_CURRENT_BINARY_DIR}/${name}_empty.cpp)
+    file(WRITE ${placeholder} "// ${L_DIR} has no sources yet\n")
+    set(srcs ${placeholder})
+  endif()
+  add_library(${name} STATIC ${srcs})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${L_LIBS})
+endfunction()
