@@ -1,0 +1,195 @@
+#include <catch2/catch.hpp>
+
+#include "proxy/config.hpp"
+
+using namespace sixgate;
+using namespace sixgate::proxy;
+
+namespace {
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : line) {
+    if (c == ' ') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+std::string error_of(const std::string& line) {
+  auto r = parse_proxy_args(split(line));
+  REQUIRE_FALSE(r.ok());
+  return r.error().message;
+}
+}  // namespace
+
+TEST_CASE("the snid unit line from the homelab write-up parses unchanged") {
+  // ExecStart of /etc/systemd/system/snid.service, with the redacted prefix filled in.
+  auto r = parse_proxy_args(
+      split("-listen tcp:443 -listen tcp:8006 -listen tcp:5432 -mode nat46 -nat46-prefix 64:ff9b:1:: "
+            "-backend-cidr 2a01:4f8:1234:5678:1::/80"));
+  REQUIRE(r.ok());
+  const auto& c = *r;
+  REQUIRE(c.listen.size() == 3);
+  CHECK(c.listen[0].port == 443);
+  CHECK(c.listen[1].port == 8006);
+  CHECK(c.listen[2].port == 5432);
+  CHECK(c.listen[0].address.empty());
+  CHECK(c.mode == Mode::nat46);
+  REQUIRE(c.nat46_prefix);
+  CHECK(c.nat46_prefix->to_string() == "64:ff9b:1::/96");
+  REQUIRE(c.backend_cidr6.size() == 1);
+  CHECK(c.backend_cidr6[0].to_string() == "2a01:4f8:1234:5678:1::/80");
+  CHECK(c.hello_timeout == std::chrono::seconds(10));
+  CHECK(c.idle_timeout.count() == 0);
+  CHECK_FALSE(c.proxy_proto);
+}
+
+TEST_CASE("double-dash and = spellings are the same flags") {
+  auto r = parse_proxy_args({"--listen=tcp:192.0.2.1:443",
+                             "-listen",
+                             "tcp:[2001:db8::1]:8443",
+                             "--mode",
+                             "tcp",
+                             "-backend-cidr=2001:db8::/32",
+                             "--backend-cidr",
+                             "192.0.2.0/24",
+                             "-backend-port",
+                             "8443",
+                             "-default-hostname",
+                             "WWW.Example.Org.",
+                             "-proxy-proto",
+                             "--hello-timeout",
+                             "2s",
+                             "--idle-timeout",
+                             "5m",
+                             "--workers",
+                             "3",
+                             "--resolver",
+                             "127.0.0.1:5353",
+                             "--resolver",
+                             "[2001:db8::53]:53",
+                             "--max-connections",
+                             "100"});
+  REQUIRE(r.ok());
+  CHECK(r->listen[0].address == "192.0.2.1");
+  CHECK(r->listen[1].address == "2001:db8::1");
+  CHECK(r->listen[1].port == 8443);
+  CHECK(r->mode == Mode::tcp);
+  CHECK(r->backend_cidr6.size() == 1);
+  CHECK(r->backend_cidr4.size() == 1);
+  CHECK(r->backend_port == 8443);
+  CHECK(r->default_hostname == "www.example.org");
+  CHECK(r->proxy_proto);
+  CHECK(r->hello_timeout == std::chrono::seconds(2));
+  CHECK(r->idle_timeout == std::chrono::minutes(5));
+  CHECK(r->workers == 3);
+  REQUIRE(r->resolvers.size() == 2);
+  CHECK(r->resolvers[0].to_ares() == "127.0.0.1:5353");
+  CHECK(r->resolvers[1].to_ares() == "[2001:db8::53]:53");
+  CHECK(r->max_connections == 100);
+}
+
+TEST_CASE("fd listeners for socket activation") {
+  auto r = parse_proxy_args(
+      split("-listen fd:3 -listen fd:4 -nat46-prefix 64:ff9b:1::/96 -backend-cidr 2001:db8::/32"));
+  REQUIRE(r.ok());
+  CHECK(r->listen[0].kind == ListenSpec::Kind::fd);
+  CHECK(r->listen[1].fd == 4);
+}
+
+TEST_CASE("invalid combinations are errors that name the problem") {
+  const std::string ok_tail = " -backend-cidr 2001:db8::/32";
+  CHECK_THAT(error_of("-listen tcp:443 -mode nat46" + ok_tail), Catch::Contains("-nat46-prefix"));
+  CHECK_THAT(error_of("-listen tcp:443 -nat46-prefix 64:ff9b:1::/64" + ok_tail), Catch::Contains("/96"));
+  CHECK_THAT(error_of("-listen tcp:443 -nat46-prefix 64:ff9b:1:: -proxy-proto" + ok_tail),
+             Catch::Contains("-proxy-proto"));
+  CHECK_THAT(error_of("-listen tcp:443 -mode tcp -unix-directory /run/x" + ok_tail),
+             Catch::Contains("-unix-directory"));
+  CHECK_THAT(error_of("-listen tcp:443 -mode tcp"), Catch::Contains("-backend-cidr"));
+  CHECK_THAT(error_of("-listen tcp:443 -nat46-prefix 64:ff9b:1::"), Catch::Contains("-backend-cidr"));
+  CHECK_THAT(error_of("-listen tcp:443 -nat46-prefix 64:ff9b:1:: -backend-cidr 192.0.2.0/24"),
+             Catch::Contains("IPv4"));
+  CHECK_THAT(error_of("-listen tcp:443 -mode unix"), Catch::Contains("-unix-directory"));
+  CHECK_THAT(error_of("-listen tcp:443 -nat46-prefix 64:ff9b:1:: -bogus-flag 1" + ok_tail),
+             Catch::Contains("bogus"));
+  CHECK_THAT(error_of("-listen tcp:443 -nat46-prefix 64:ff9b:zz:: " + ok_tail),
+             Catch::Contains("nat46-prefix"));
+  CHECK_THAT(error_of("-listen udp:443 -nat46-prefix 64:ff9b:1::" + ok_tail), Catch::Contains("listen"));
+  CHECK_THAT(error_of("-listen tcp:1.2.3:443 -nat46-prefix 64:ff9b:1::" + ok_tail),
+             Catch::Contains("listen"));
+  CHECK_THAT(error_of("-listen tcp:70000 -nat46-prefix 64:ff9b:1::" + ok_tail), Catch::Contains("port"));
+  CHECK_THAT(error_of("-nat46-prefix 64:ff9b:1::" + ok_tail), Catch::Contains("-listen"));
+  CHECK_THAT(error_of("-listen tcp:443 -nat46-prefix 64:ff9b:1:: --hello-timeout 0" + ok_tail),
+             Catch::Contains("hello-timeout"));
+  CHECK_THAT(error_of("-listen tcp:443 -nat46-prefix 64:ff9b:1:: --resolver 1.2.3.4.5" + ok_tail),
+             Catch::Contains("resolver"));
+  CHECK_THAT(error_of("-listen tcp:443 -nat46-prefix 64:ff9b:1:: -default-hostname a/b" + ok_tail),
+             Catch::Contains("default-hostname"));
+}
+
+TEST_CASE("help and version are actions, not errors") {
+  auto h = parse_proxy_args({"-help"});
+  REQUIRE(h.ok());
+  CHECK(h->action == ProxyConfig::Action::help);
+  CHECK_THAT(h->help_text, Catch::Contains("--nat46-prefix"));
+  CHECK_THAT(h->help_text, Catch::Contains("unrecognized_name"));
+  auto v = parse_proxy_args({"--version"});
+  REQUIRE(v.ok());
+  CHECK(v->action == ProxyConfig::Action::version);
+}
+
+TEST_CASE("a TOML file supplies the same keys and flags override it") {
+  const std::string toml = R"(
+listen = ["tcp:443", "tcp:5432"]
+mode = "nat46"
+nat46-prefix = "64:ff9b:1::/96"
+backend-cidr = ["2001:db8:1::/64"]
+hello-timeout = "3s"
+connect-timeout = 4
+default-hostname = "app.test"
+control-socket = "/tmp/x.sock"
+
+[channel]
+listen = ["[fe80::1%wg0]:7443"]
+
+[[channel.site]]
+name = "home"
+key_file = "/etc/sixgate/home.key"
+routed_prefix = "2001:db8:1::/64"
+gateway = "fe80::2%wg0"
+)";
+  auto r = parse_proxy_args({"--hello-timeout", "7s"}, toml, "test.toml");
+  REQUIRE(r.ok());
+  CHECK(r->listen.size() == 2);
+  CHECK(r->hello_timeout == std::chrono::seconds(7));
+  CHECK(r->connect_timeout == std::chrono::seconds(4));
+  CHECK(r->default_hostname == "app.test");
+  CHECK(r->control_socket == "/tmp/x.sock");
+  REQUIRE(r->channel);
+  CHECK(r->channel->listen == std::vector<std::string>{"[fe80::1%wg0]:7443"});
+  REQUIRE(r->channel->sites.size() == 1);
+  CHECK(r->channel->sites[0].name == "home");
+  CHECK(r->channel->sites[0].routed_prefix.to_string() == "2001:db8:1::/64");
+  CHECK(r->channel->sites[0].gateway == "fe80::2%wg0");
+
+  auto bad = parse_proxy_args({}, "listen = [\"tcp:443\"]\nfrobnicate = 1\n", "bad.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.error().message, Catch::Contains("bad.toml: frobnicate"));
+  auto syntax = parse_proxy_args({}, "listen = [\n", "broken.toml");
+  REQUIRE_FALSE(syntax.ok());
+  CHECK_THAT(syntax.error().message, Catch::Contains("broken.toml"));
+}
+
+TEST_CASE("durations") {
+  CHECK(*parse_duration("500ms") == std::chrono::milliseconds(500));
+  CHECK(*parse_duration("10") == std::chrono::seconds(10));
+  CHECK(*parse_duration("off") == std::chrono::milliseconds(0));
+  CHECK_FALSE(parse_duration("10x").ok());
+  CHECK_FALSE(parse_duration("").ok());
+  CHECK_FALSE(parse_duration("-1s").ok());
+}
