@@ -40,6 +40,10 @@ void ClientHelloParser::consume_record_bytes(std::span<const std::uint8_t> bytes
           (record_header_[0] & 0x80) == 0) {
         return fail("not_tls", "first byte is not a TLS handshake record type");
       }
+      if (records_seen_ > 0 && record_header_have_ == 1 && record_header_[0] != kHandshakeRecord) {
+        return fail("bad_record", "record of content type " + std::to_string(record_header_[0]) +
+                                      " inside the ClientHello");
+      }
       if (records_seen_ == 0 && record_header_have_ == 3 && record_header_[0] != kHandshakeRecord) {
         // SSLv2 record: 2-byte header with the high bit set, then message type 1 (CLIENT-HELLO).
         if (record_header_[2] == kClientHello) return fail("sslv2", "SSLv2-compatible ClientHello");
@@ -57,11 +61,8 @@ void ClientHelloParser::consume_record_bytes(std::span<const std::uint8_t> bytes
 
 void ClientHelloParser::on_record_header() {
   record_header_have_ = 0;
-  const std::uint8_t type = record_header_[0];
   const std::size_t length = std::size_t{record_header_[3]} << 8 | record_header_[4];
-  if (type != kHandshakeRecord) {
-    return fail("bad_record", "record of content type " + std::to_string(type) + " inside the ClientHello");
-  }
+  if (record_header_[0] != kHandshakeRecord) return fail("not_tls", "first record is not a handshake record");
   if (record_header_[1] != 3 || record_header_[2] > 4) {
     return fail("bad_record", "record version is not 0x0300..0x0304");
   }
