@@ -99,6 +99,8 @@ class PrefixSet {
   std::map<Ipv6Prefix, SteadyClock::time_point> first_seen_;  // while some source reports it
   std::set<Ipv6Prefix> candidate_;                            // as of the last report/advance
   SteadyClock::time_point candidate_changed_at_{};
+  std::set<Ipv6Prefix>
+      expired_now_;  // effective prefixes whose lifetime ended / were withdrawn: leave at once
   std::set<Ipv6Prefix> effective_;
   std::vector<Ipv6Prefix> effective_view_;  // normalised effective_
 };
