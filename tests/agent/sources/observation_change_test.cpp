@@ -1,0 +1,48 @@
+#include "agent/sources/observation_change.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace sixgate;
+using namespace sixgate::agent;
+using std::chrono::seconds;
+
+namespace {
+PrefixObservation obs(const char* p, seconds valid, seconds preferred) {
+  return {Ipv6Prefix::parse(p).value(), valid, preferred, "test"};
+}
+const auto t0 = std::chrono::steady_clock::time_point() + std::chrono::hours(1);
+const auto slack = seconds(2);
+}  // namespace
+
+TEST_CASE("observations_differ: identical sets at the same time do not differ", "[observations]") {
+  std::vector a{obs("2001:db8:1200::/56", seconds(100), seconds(50))};
+  CHECK_FALSE(observations_differ(a, t0, a, t0, slack));
+  CHECK_FALSE(observations_differ({}, t0, {}, t0 + seconds(9), slack));
+}
+
+TEST_CASE("observations_differ: a lifetime counting down in step is no change", "[observations]") {
+  std::vector a{obs("2001:db8:1200::/56", seconds(100), seconds(50))};
+  std::vector b{obs("2001:db8:1200::/56", seconds(70), seconds(20))};
+  CHECK_FALSE(observations_differ(a, t0, b, t0 + seconds(30), slack));
+  std::vector c{obs("2001:db8:1200::/56", seconds(69), seconds(21))};  // rounding jitter
+  CHECK_FALSE(observations_differ(a, t0, c, t0 + seconds(30), slack));
+}
+
+TEST_CASE("observations_differ: renewal, deprecation, infinity and membership are changes",
+          "[observations]") {
+  std::vector a{obs("2001:db8:1200::/56", seconds(100), seconds(50))};
+  CHECK(observations_differ(a, t0, {obs("2001:db8:1200::/56", seconds(100), seconds(50))}, t0 + seconds(30),
+                            slack));
+  CHECK(observations_differ(a, t0, {obs("2001:db8:1200::/56", seconds(100), seconds(0))}, t0, slack));
+  CHECK(observations_differ(a, t0, {obs("2001:db8:1200::/56", seconds::max(), seconds(50))}, t0, slack));
+  CHECK(observations_differ(a, t0, {obs("2001:db8:1300::/56", seconds(100), seconds(50))}, t0, slack));
+  CHECK(observations_differ(a, t0, {}, t0, slack));
+  CHECK(observations_differ({}, t0, a, t0, slack));
+  std::vector two{a[0], obs("2001:db8:1300::/56", seconds(100), seconds(50))};
+  CHECK(observations_differ(a, t0, two, t0, slack));
+}
+
+TEST_CASE("observations_differ: infinite lifetimes compare equal across time", "[observations]") {
+  std::vector a{obs("fd00::/48", seconds::max(), seconds::max())};
+  CHECK_FALSE(observations_differ(a, t0, a, t0 + std::chrono::hours(100), slack));
+}
