@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "common/log.hpp"
-#include "proxy/hostname_check.hpp"
+#include "proxy/core/hostname.hpp"
 
 namespace sixgate::proxy {
 namespace {
@@ -259,7 +259,7 @@ Result<ProxyConfig> build_config(const RawValues& raw) {
     c.backend_port = *port;
   }
   if (auto h = one("default-hostname")) {
-    auto name = checked_hostname(*h);
+    auto name = canonical_hostname(*h);
     if (!name) return flag_error("default-hostname", name.error());
     c.default_hostname = *name;
   }

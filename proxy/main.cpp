@@ -1,11 +1,33 @@
+// sixgate-proxy: parse the command line (snid's flags and ours), set up logging, run.
 #include <cstdio>
-#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/log.hpp"
+#include "proxy/config.hpp"
+#include "proxy/server.hpp"
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-help") == 0)) {
-    std::puts("sixgate-proxy: SNI NAT46 proxy (in development)");
-    return 0;
+  using namespace sixgate;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto config = proxy::parse_proxy_args(args);
+  if (!config) {
+    std::fprintf(stderr, "sixgate-proxy: %s\n(see sixgate-proxy --help)\n", config.error().message.c_str());
+    return 2;
   }
-  std::fputs("sixgate-proxy: not implemented yet\n", stderr);
-  return 2;
+  switch (config->action) {
+    case proxy::ProxyConfig::Action::help:
+      std::fputs(config->help_text.c_str(), stdout);
+      return 0;
+    case proxy::ProxyConfig::Action::version:
+      std::puts("sixgate-proxy " SIXGATE_VERSION);
+      return 0;
+    case proxy::ProxyConfig::Action::run:
+      break;
+  }
+  if (auto s = log::setup(config->log_level, config->log_format); !s) {
+    std::fprintf(stderr, "sixgate-proxy: %s\n", s.error().message.c_str());
+    return 2;
+  }
+  return proxy::run_proxy(*config, args);
 }

@@ -1,0 +1,343 @@
+// One client connection, top to bottom:
+//   accept -> sniff the first bytes
+//     tls:      read the ClientHello
+//     postgres: answer the SSLRequest with 'S', then read the ClientHello
+//     http:     read the request head up to the Host header
+//   -> canonical name (SNI / Host, or -default-hostname when the hello has none)
+//   -> resolve (AAAA; A too in tcp mode) -> keep the addresses the backend policy allows
+//   -> connect to each in order within the connect timeout, from <nat46 /96>::<client IPv4> in nat46 mode
+//   -> postgres: SSLRequest to the backend, which must answer 'S'
+//   -> [PROXY v2 header] + every buffered client byte, unchanged -> relay until both sides are done.
+// Every end goes through finish(), which writes the one access-log line.
+#include "proxy/connection.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+#include <filesystem>
+
+#include "common/log.hpp"
+#include "proxy/core/hostname.hpp"
+#include "proxy/core/proxy_protocol.hpp"
+#include "proxy/core/tls_alert.hpp"
+
+namespace sixgate::proxy {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t kMaxHttpHead = 16384;
+constexpr std::size_t kReadChunk = 4096;
+}  // namespace
+
+Connection::Connection(WorkerContext& ctx, StreamSocket client, const std::string& listener)
+    : ctx_(ctx),
+      runtime_(ctx.runtime),
+      resolver_(ctx.resolver),
+      client_(std::move(client)),
+      backend_(ctx.io),
+      listener_(listener),
+      started_(std::chrono::steady_clock::now()),
+      timer_(ctx.io) {}
+
+Connection::~Connection() {
+  ctx_.active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Connection::start() {
+  socklen_t len = sizeof peer_;
+  ::getpeername(client_.native_handle(), reinterpret_cast<sockaddr*>(&peer_), &len);
+  len = sizeof local_;
+  ::getsockname(client_.native_handle(), reinterpret_cast<sockaddr*>(&local_), &len);
+  const auto& cfg = runtime_->config;
+  if (cfg.mode == Mode::nat46) {
+    auto v4 = client_ipv4(peer_);
+    if (!v4) return finish("refused", "client_not_ipv4");  // nothing to embed in the NAT46 source
+    source_ = embed_ipv4(*cfg.nat46_prefix, *v4).value();
+  }
+  timer_.expires_after(cfg.hello_timeout);
+  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || self->done_) return;
+    self->timed_out_ = true;
+    self->finish("refused", "hello_timeout");
+  });
+  read_hello();
+}
+
+void Connection::read_hello() {
+  const std::size_t limit = runtime_->config.max_hello_bytes * 2 + 1024;  // record headers of a split hello
+  if (buffer_.size() >= limit) return refuse("hello_too_large", Alert::none);
+  std::size_t old = buffer_.size();
+  buffer_.resize(std::min(limit, old + kReadChunk));
+  client_.async_read_some(asio::buffer(buffer_.data() + old, buffer_.size() - old),
+                          [self = shared_from_this(), old](const error_code& ec, std::size_t n) {
+                            self->buffer_.resize(old + n);
+                            if (self->done_) return;
+                            if (ec == asio::error::eof)
+                              return self->finish("refused", "client_closed_in_hello");
+                            if (ec) return self->finish("refused", "client_error:" + ec.message());
+                            self->on_hello_bytes();
+                          });
+}
+
+void Connection::on_hello_bytes() {
+  const auto& cfg = runtime_->config;
+  if (protocol_ == Protocol::need_more) {
+    protocol_ = sniff(buffer_);
+    switch (protocol_) {
+      case Protocol::need_more:
+        return read_hello();
+      case Protocol::unknown:
+        return refuse("unknown_protocol", Alert::none);
+      case Protocol::tls:
+        hello_.emplace(HelloLimits{cfg.max_hello_bytes + 4});
+        break;
+      case Protocol::postgres_ssl_request: {
+        replay_from_ = parsed_ = kPostgresSslRequest.size();
+        hello_.emplace(HelloLimits{cfg.max_hello_bytes + 4});
+        static constexpr std::uint8_t kYes = 'S';
+        // One byte into a fresh socket's send buffer: it fits, so a plain non-blocking send is enough.
+        if (::send(client_.native_handle(), &kYes, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+          return finish("refused", "client_error:postgres_reply");
+        break;
+      }
+      case Protocol::http:
+        http_.emplace(kMaxHttpHead);
+        break;
+    }
+  }
+  if (parsed_ >= buffer_.size()) return read_hello();
+  std::span<const std::uint8_t> fresh(buffer_.data() + parsed_, buffer_.size() - parsed_);
+  parsed_ = buffer_.size();
+  if (hello_) {
+    switch (hello_->feed(fresh)) {
+      case ClientHelloParser::State::need_more:
+        return read_hello();
+      case ClientHelloParser::State::failed:
+        return refuse("bad_hello:" + std::string(hello_->failure_reason()), Alert::none);
+      case ClientHelloParser::State::done:
+        return on_name_known(hello_->server_name());
+    }
+  } else {
+    switch (http_->feed(fresh)) {
+      case HttpHostParser::State::need_more:
+        return read_hello();
+      case HttpHostParser::State::failed:
+        return refuse("bad_http:" + std::string(http_->failure_reason()), Alert::none);
+      case HttpHostParser::State::done:
+        return on_name_known(http_->host());
+    }
+  }
+}
+
+void Connection::on_name_known(const std::optional<std::string>& raw_name) {
+  timer_.cancel();
+  const auto& cfg = runtime_->config;
+  if (!raw_name) {
+    if (!cfg.default_hostname) return refuse("no_sni", Alert::unrecognized_name);
+    name_ = *cfg.default_hostname;
+  } else {
+    auto canonical = canonical_hostname(*raw_name);
+    if (!canonical) {
+      name_ = log::bounded(*raw_name, 128);
+      return refuse("bad_name", Alert::unrecognized_name);
+    }
+    name_ = std::move(*canonical);
+  }
+  hello_.reset();
+  http_.reset();
+  if (cfg.mode == Mode::unix_socket) return connect_unix();
+  resolver_->resolve(name_, cfg.mode == Mode::tcp,
+                     [self = shared_from_this()](const Lookup& lookup) { self->on_lookup(lookup); });
+}
+
+void Connection::on_lookup(const Lookup& lookup) {
+  if (done_) return;
+  resolver_.reset();  // a reloaded resolver may retire once its lookups are answered
+  switch (lookup.outcome) {
+    case Lookup::Outcome::ok:
+      break;
+    case Lookup::Outcome::nxdomain:
+      return refuse("nxdomain", Alert::unrecognized_name);
+    case Lookup::Outcome::no_records:
+      return refuse("no_address", Alert::unrecognized_name);
+    case Lookup::Outcome::failure:
+      return refuse("resolver_failure:" + lookup.detail, Alert::internal_error);
+  }
+  const auto& cfg = runtime_->config;
+  const std::uint16_t port = cfg.backend_port.value_or(port_of(local_));
+  std::optional<Refusal> first_refusal;
+  for (const auto& a : lookup.v6) {
+    auto r = runtime_->policy.check(a);
+    if (r == Refusal::none)
+      candidates_.push_back(endpoint(a, port));
+    else if (!first_refusal)
+      first_refusal = r;
+  }
+  for (const auto& a : lookup.v4) {
+    auto r = runtime_->policy.check(a);
+    if (r == Refusal::none)
+      candidates_.push_back(endpoint(a, port));
+    else if (!first_refusal)
+      first_refusal = r;
+  }
+  // The client learns only "unrecognized name", never which rule refused the address.
+  if (candidates_.empty())
+    return refuse("refused_address:" + std::string(to_string(first_refusal.value_or(Refusal::none))),
+                  Alert::unrecognized_name);
+  timer_.expires_after(cfg.connect_timeout);
+  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || self->done_ || self->relay_) return;
+    self->timed_out_ = true;
+    error_code ignored;
+    self->backend_.close(ignored);  // the pending wait completes with operation_aborted
+    self->refuse("connect_timeout", Alert::internal_error);
+  });
+  connect_next();
+}
+
+void Connection::connect_unix() {
+  // The socket named after the host, else the wildcard for its parent ("*.example.org").
+  namespace fs = std::filesystem;
+  const auto& dir = runtime_->config.unix_directory;
+  std::vector<std::string> names{name_};
+  if (auto dot = name_.find('.'); dot != std::string::npos) names.push_back("*" + name_.substr(dot));
+  for (const auto& n : names) {
+    auto path = (fs::path(dir) / n).string();
+    std::error_code ec;
+    if (!fs::exists(path, ec)) continue;
+    auto e = unix_endpoint(path);
+    if (e) candidates_.push_back(*e);
+    break;
+  }
+  if (candidates_.empty()) return refuse("no_unix_socket", Alert::unrecognized_name);
+  timer_.expires_after(runtime_->config.connect_timeout);
+  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || self->done_ || self->relay_) return;
+    self->timed_out_ = true;
+    error_code ignored;
+    self->backend_.close(ignored);
+    self->refuse("connect_timeout", Alert::internal_error);
+  });
+  connect_next();
+}
+
+void Connection::connect_next() {
+  if (done_ || timed_out_) return;
+  if (next_candidate_ >= candidates_.size()) {
+    timer_.cancel();
+    return refuse("connect_failed:" + last_connect_error_, Alert::internal_error);
+  }
+  const Endpoint& to = candidates_[next_candidate_++];
+  backend_text_ = to_string(to.address);
+  auto fd = start_connect(to, source_);
+  if (!fd) {
+    last_connect_error_ = fd.error().message;
+    return connect_next();
+  }
+  error_code ec;
+  backend_.assign(
+      asio::generic::stream_protocol(to.address.ss_family, to.address.ss_family == AF_UNIX ? 0 : IPPROTO_TCP),
+      *fd, ec);
+  if (ec) {
+    ::close(*fd);
+    last_connect_error_ = ec.message();
+    return connect_next();
+  }
+  backend_.async_wait(StreamSocket::wait_write, [self = shared_from_this()](const error_code& wait_ec) {
+    if (self->done_ || self->timed_out_) return;
+    int err = wait_ec ? wait_ec.value() : connect_result(self->backend_.native_handle());
+    if (err == 0) return self->on_backend_connected();
+    self->last_connect_error_ = std::strerror(err);
+    error_code ignored;
+    self->backend_.close(ignored);
+    self->connect_next();
+  });
+}
+
+void Connection::on_backend_connected() {
+  timer_.cancel();
+  if (protocol_ == Protocol::postgres_ssl_request) return postgres_backend_handshake();
+  replay();
+}
+
+void Connection::postgres_backend_handshake() {
+  auto self = shared_from_this();
+  asio::async_write(backend_, asio::buffer(kPostgresSslRequest), [self](const error_code& ec, std::size_t) {
+    if (self->done_) return;
+    if (ec) return self->refuse("backend_error:" + ec.message(), Alert::internal_error);
+    auto answer = std::make_shared<std::uint8_t>(0);
+    asio::async_read(self->backend_, asio::buffer(answer.get(), 1),
+                     [self, answer](const error_code& read_ec, std::size_t) {
+                       if (self->done_) return;
+                       if (read_ec)
+                         return self->refuse("backend_error:" + read_ec.message(), Alert::internal_error);
+                       if (*answer != 'S') return self->refuse("backend_refused_ssl", Alert::internal_error);
+                       self->replay();
+                     });
+  });
+}
+
+void Connection::replay() {
+  std::vector<std::uint8_t> out;
+  if (runtime_->config.proxy_proto) out = proxy_v2_header(peer_, local_);
+  out.insert(out.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(replay_from_), buffer_.end());
+  std::vector<std::uint8_t>().swap(buffer_);
+  auto bytes = std::make_shared<std::vector<std::uint8_t>>(std::move(out));
+  asio::async_write(backend_, asio::buffer(*bytes),
+                    [self = shared_from_this(), bytes](const error_code& ec, std::size_t) {
+                      if (self->done_) return;
+                      if (ec) return self->refuse("backend_error:" + ec.message(), Alert::internal_error);
+                      self->start_relay();
+                    });
+}
+
+void Connection::start_relay() {
+  relay_ = std::make_shared<Relay>(std::move(client_), std::move(backend_), ctx_.pipes,
+                                   runtime_->config.idle_timeout,
+                                   [self = shared_from_this()](const RelayResult& r) {
+                                     self->relay_result_ = r;
+                                     self->finish("relayed", r.outcome);
+                                   });
+  relay_->start();
+}
+
+void Connection::refuse(std::string reason, Alert alert) {
+  if (done_) return;
+  bool speaks_tls = protocol_ == Protocol::tls || protocol_ == Protocol::postgres_ssl_request;
+  if (alert != Alert::none && speaks_tls && client_.is_open()) {
+    auto bytes = tls_alert(alert == Alert::unrecognized_name ? kAlertUnrecognizedName : kAlertInternalError);
+    // Seven bytes into a socket we have not written to yet (or only one 'S'): a non-blocking send suffices.
+    (void)::send(client_.native_handle(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(client_.native_handle(), SHUT_WR);
+  }
+  finish("refused", std::move(reason));
+}
+
+void Connection::finish(std::string outcome, std::string reason) {
+  if (done_) return;
+  done_ = true;
+  timer_.cancel();
+  error_code ignored;
+  client_.close(ignored);
+  backend_.close(ignored);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+  log::event(spdlog::level::info, "connection",
+             {{"client", to_string(peer_)},
+              {"listener", listener_},
+              {"proto", to_string(protocol_)},
+              {"sni", name_.empty() ? std::string("-") : name_},
+              {"backend", backend_text_},
+              {"src", source_ ? source_->to_string() : std::string("-")},
+              {"up", relay_result_.client_to_backend},
+              {"down", relay_result_.backend_to_client},
+              {"ms", static_cast<std::int64_t>(ms.count())},
+              {"outcome", outcome},
+              {"reason", reason}});
+}
+
+}  // namespace sixgate::proxy

@@ -1,0 +1,76 @@
+#pragma once
+// One client connection from accept to close: sniff, read the hello (or SSLRequest + hello, or HTTP head),
+// decide the backend, connect from the NAT46 source, replay the buffered bytes, relay. See connection.cpp.
+#include <sys/socket.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/core/client_hello.hpp"
+#include "proxy/core/http_host.hpp"
+#include "proxy/core/sniff.hpp"
+#include "proxy/relay.hpp"
+#include "proxy/resolver.hpp"
+#include "proxy/sockets.hpp"
+#include "proxy/worker_context.hpp"
+
+namespace sixgate::proxy {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // `ctx.active` has already been incremented for this connection; the destructor decrements it.
+  Connection(WorkerContext& ctx, StreamSocket client, const std::string& listener);
+  ~Connection();
+  void start();
+
+ private:
+  enum class Alert { none, unrecognized_name, internal_error };
+
+  void read_hello();
+  void on_hello_bytes();
+  void on_name_known(const std::optional<std::string>& raw_name);
+  void on_lookup(const Lookup& lookup);
+  void connect_unix();
+  void connect_next();
+  void on_backend_connected();
+  void postgres_backend_handshake();
+  void replay();
+  void start_relay();
+  void refuse(std::string reason, Alert alert);
+  void finish(std::string outcome, std::string reason);
+
+  WorkerContext& ctx_;
+  std::shared_ptr<const RuntimeConfig> runtime_;
+  std::shared_ptr<Resolver> resolver_;
+  StreamSocket client_;
+  StreamSocket backend_;
+  std::string listener_;
+  sockaddr_storage peer_{}, local_{};
+  std::chrono::steady_clock::time_point started_;
+  boost::asio::steady_timer timer_;  // hello timeout, then connect timeout
+
+  std::vector<std::uint8_t> buffer_;  // every byte read from the client before the relay, replayed unchanged
+  std::size_t parsed_ = 0;            // bytes of buffer_ fed to the parser
+  std::size_t replay_from_ = 0;       // 8 after a PostgreSQL SSLRequest (answered by us), else 0
+  Protocol protocol_ = Protocol::need_more;
+  std::optional<ClientHelloParser> hello_;
+  std::optional<HttpHostParser> http_;
+
+  std::string name_;  // canonical
+  std::vector<Endpoint> candidates_;
+  std::size_t next_candidate_ = 0;
+  std::optional<Ipv6Address> source_;
+  std::string backend_text_ = "-";
+  std::string last_connect_error_;
+  bool timed_out_ = false;
+  bool done_ = false;
+  std::shared_ptr<Relay> relay_;
+  RelayResult relay_result_;
+};
+
+}  // namespace sixgate::proxy

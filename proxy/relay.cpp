@@ -1,0 +1,222 @@
+#include "proxy/relay.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+
+namespace sixgate::proxy {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr int kRoundsPerWakeup = 32;  // then yield to other connections on this worker
+constexpr std::size_t kCopyBuffer = 16384;
+}  // namespace
+
+Relay::Relay(StreamSocket client, StreamSocket backend, PipePool& pipes,
+             std::chrono::milliseconds idle_timeout, Done done)
+    : client_(std::move(client)),
+      backend_(std::move(backend)),
+      pipes_(pipes),
+      idle_timeout_(idle_timeout),
+      done_(std::move(done)),
+      idle_timer_(client_.get_executor()) {
+  up_.src = &client_;
+  up_.dst = &backend_;
+  up_.src_name = "client";
+  up_.dst_name = "backend";
+  down_.src = &backend_;
+  down_.dst = &client_;
+  down_.src_name = "backend";
+  down_.dst_name = "client";
+}
+
+void Relay::start() {
+  client_.non_blocking(true);
+  backend_.non_blocking(true);
+  last_activity_ = std::chrono::steady_clock::now();
+  arm_idle_timer();
+  pump(up_);
+  pump(down_);
+}
+
+void Relay::arm_idle_timer() {
+  if (idle_timeout_.count() == 0 || over_) return;
+  auto due = last_activity_ + idle_timeout_;
+  idle_timer_.expires_at(due);
+  idle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->over_) return;
+    if (std::chrono::steady_clock::now() - self->last_activity_ >= self->idle_timeout_)
+      self->finish("idle_timeout");
+    else
+      self->arm_idle_timer();
+  });
+}
+
+void Relay::pump(Direction& d) {
+  if (over_ || d.finished) return;
+  for (int round = 0; round < kRoundsPerWakeup; ++round) {
+    bool more = d.copy_mode ? pump_copy(d) : pump_splice(d);
+    if (!more || over_) return;
+  }
+  asio::post(client_.get_executor(), [self = shared_from_this(), &d] { self->pump(d); });
+}
+
+// One step of splice(src -> pipe) or splice(pipe -> dst). Returns true when it made progress and may go on.
+bool Relay::pump_splice(Direction& d) {
+  const int src = d.src->native_handle(), dst = d.dst->native_handle();
+  if (d.in_pipe > 0) {
+    ssize_t n =
+        ::splice(d.pipe->read_end, nullptr, dst, nullptr, d.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      d.in_pipe -= static_cast<std::size_t>(n);
+      last_activity_ = std::chrono::steady_clock::now();
+      return true;
+    }
+    if (n < 0 && errno == EINTR) return true;
+    if (n < 0 && errno == EAGAIN) {
+      wait(d, *d.dst, true);
+      return false;
+    }
+    fail(d.dst_name, n < 0 ? errno : EPIPE);
+    return false;
+  }
+  if (d.eof) {
+    if (d.pipe) pipes_.give(*d.pipe), d.pipe.reset();
+    ::shutdown(dst, SHUT_WR);
+    d.finished = true;
+    if (up_.finished && down_.finished) finish("closed");
+    return false;
+  }
+  if (!d.pipe) {
+    d.pipe = pipes_.take();
+    if (!d.pipe) {
+      d.copy_mode = true;
+      return true;
+    }
+  }
+  ssize_t n =
+      ::splice(src, nullptr, d.pipe->write_end, nullptr, d.pipe->capacity, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (n > 0) {
+    d.in_pipe = static_cast<std::size_t>(n);
+    d.bytes += static_cast<std::uint64_t>(n);
+    last_activity_ = std::chrono::steady_clock::now();
+    return true;
+  }
+  if (n == 0) {
+    d.eof = true;
+    return true;
+  }
+  if (errno == EINTR) return true;
+  if (errno == EAGAIN) {
+    pipes_.give(*d.pipe);  // empty: an idle direction holds no pipe
+    d.pipe.reset();
+    wait(d, *d.src, false);
+    return false;
+  }
+  if ((errno == EINVAL || errno == ENOSYS) && d.bytes == 0) {  // this socket type cannot splice: copy instead
+    pipes_.give(*d.pipe);
+    d.pipe.reset();
+    d.copy_mode = true;
+    return true;
+  }
+  fail(d.src_name, errno);
+  return false;
+}
+
+bool Relay::pump_copy(Direction& d) {
+  const int src = d.src->native_handle(), dst = d.dst->native_handle();
+  if (!d.buffer) d.buffer = std::make_unique<char[]>(kCopyBuffer);
+  if (d.buffer_start < d.buffer_end) {
+    ssize_t n = ::send(dst, d.buffer.get() + d.buffer_start, d.buffer_end - d.buffer_start, MSG_NOSIGNAL);
+    if (n > 0) {
+      d.buffer_start += static_cast<std::size_t>(n);
+      last_activity_ = std::chrono::steady_clock::now();
+      return true;
+    }
+    if (n < 0 && errno == EINTR) return true;
+    if (n < 0 && errno == EAGAIN) {
+      wait(d, *d.dst, true);
+      return false;
+    }
+    fail(d.dst_name, n < 0 ? errno : EPIPE);
+    return false;
+  }
+  d.buffer_start = d.buffer_end = 0;
+  if (d.eof) {
+    ::shutdown(dst, SHUT_WR);
+    d.finished = true;
+    if (up_.finished && down_.finished) finish("closed");
+    return false;
+  }
+  ssize_t n = ::recv(src, d.buffer.get(), kCopyBuffer, 0);
+  if (n > 0) {
+    d.buffer_end = static_cast<std::size_t>(n);
+    d.bytes += static_cast<std::uint64_t>(n);
+    last_activity_ = std::chrono::steady_clock::now();
+    return true;
+  }
+  if (n == 0) {
+    d.eof = true;
+    return true;
+  }
+  if (errno == EINTR) return true;
+  if (errno == EAGAIN) {
+    wait(d, *d.src, false);
+    return false;
+  }
+  fail(d.src_name, errno);
+  return false;
+}
+
+void Relay::wait(Direction& d, StreamSocket& s, bool for_write) {
+  d.waiting = true;
+  s.async_wait(for_write ? StreamSocket::wait_write : StreamSocket::wait_read,
+               [self = shared_from_this(), &d](const boost::system::error_code& ec) {
+                 d.waiting = false;
+                 if (self->over_) return;
+                 if (ec && ec != asio::error::operation_aborted) {
+                   self->fail(d.src_name, ec.value());
+                   return;
+                 }
+                 self->pump(d);
+               });
+}
+
+void Relay::fail(const char* side, int err) {
+  finish(std::string(side) + "_error:" + std::strerror(err));
+}
+
+void Relay::stop(const std::string& why) {
+  finish(why);
+}
+
+void Relay::finish(const std::string& outcome) {
+  if (over_) return;
+  over_ = true;
+  idle_timer_.cancel();
+  for (Direction* d : {&up_, &down_}) {
+    if (d->pipe) {
+      // A pipe with bytes left in it cannot be reused by another connection.
+      if (d->in_pipe == 0) {
+        pipes_.give(*d->pipe);
+      } else {
+        ::close(d->pipe->read_end);
+        ::close(d->pipe->write_end);
+      }
+      d->pipe.reset();
+    }
+  }
+  boost::system::error_code ignored;
+  client_.close(ignored);
+  backend_.close(ignored);
+  RelayResult r{up_.bytes, down_.bytes, outcome};
+  auto done = std::move(done_);
+  if (done) done(r);
+}
+
+}  // namespace sixgate::proxy

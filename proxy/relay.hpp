@@ -1,0 +1,71 @@
+#pragma once
+// The byte relay between a routed client and its backend: splice(2) through a pooled pipe per direction,
+// driven by readiness waits on the worker's io_context, with a read/write copy fallback when splice is not
+// possible. A direction that reaches EOF on its source shuts down writing on its destination once its pipe is
+// drained (half-close goes both ways); the relay ends when both directions have, or on the first error, or
+// after `idle_timeout` without a byte moving (0 = never).
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "proxy/pipe_pool.hpp"
+
+namespace sixgate::proxy {
+
+using StreamSocket = boost::asio::generic::stream_protocol::socket;
+
+struct RelayResult {
+  std::uint64_t client_to_backend = 0;
+  std::uint64_t backend_to_client = 0;
+  std::string
+      outcome;  // "closed" (both sides finished), "idle_timeout", "stopped", or "<side>_error:<errno text>"
+};
+
+class Relay : public std::enable_shared_from_this<Relay> {
+ public:
+  using Done = std::function<void(const RelayResult&)>;
+
+  Relay(StreamSocket client, StreamSocket backend, PipePool& pipes, std::chrono::milliseconds idle_timeout,
+        Done done);
+  void start();
+  void stop(const std::string& why);  // closes both sockets; Done runs once
+
+ private:
+  struct Direction {
+    StreamSocket* src;
+    StreamSocket* dst;
+    const char* src_name;
+    const char* dst_name;
+    std::optional<Pipe> pipe;
+    std::size_t in_pipe = 0;
+    std::uint64_t bytes = 0;
+    bool eof = false, finished = false, waiting = false;
+    bool copy_mode = false;
+    std::unique_ptr<char[]> buffer;  // copy mode only
+    std::size_t buffer_start = 0, buffer_end = 0;
+  };
+
+  void pump(Direction& d);
+  bool pump_splice(Direction& d);  // false: waiting or finished
+  bool pump_copy(Direction& d);
+  void wait(Direction& d, StreamSocket& s, bool for_write);
+  void fail(const char* side, int err);
+  void finish(const std::string& outcome);
+  void arm_idle_timer();
+
+  StreamSocket client_, backend_;
+  PipePool& pipes_;
+  std::chrono::milliseconds idle_timeout_;
+  Done done_;
+  Direction up_, down_;
+  boost::asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_activity_;
+  bool over_ = false;
+};
+
+}  // namespace sixgate::proxy

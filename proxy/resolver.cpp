@@ -1,0 +1,319 @@
+#include "proxy/resolver.hpp"
+
+#include <ares.h>
+#include <arpa/nameser.h>
+
+#include <boost/asio/post.hpp>
+#include <cstring>
+#include <limits>
+#include <mutex>
+
+#include "common/log.hpp"
+
+namespace sixgate::proxy {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+struct Resolver::Watch {
+  Watch(asio::io_context& io, int socket) : descriptor(io, socket), fd(socket) {}
+  asio::posix::stream_descriptor descriptor;
+  int fd;
+  bool want_read = false, want_write = false;
+  bool read_armed = false, write_armed = false;
+  bool closed = false;
+};
+
+struct Resolver::Pending {
+  std::weak_ptr<Resolver> owner;
+  std::string name;
+  int qtype;
+};
+
+namespace {
+
+std::once_flag g_ares_init;
+
+std::string cache_key(int qtype, const std::string& name) {
+  return (qtype == ns_t_aaaa ? "6:" : "4:") + name;
+}
+
+}  // namespace
+
+std::string_view to_string(Lookup::Outcome o) {
+  switch (o) {
+    case Lookup::Outcome::ok:
+      return "ok";
+    case Lookup::Outcome::nxdomain:
+      return "nxdomain";
+    case Lookup::Outcome::no_records:
+      return "no_records";
+    case Lookup::Outcome::failure:
+      return "failure";
+  }
+  return "?";
+}
+
+Resolver::Resolver(asio::io_context& io, ResolverSettings settings)
+    : io_(io), settings_(std::move(settings)), timer_(io) {}
+
+Result<std::shared_ptr<Resolver>> Resolver::create(asio::io_context& io, ResolverSettings settings) {
+  int init_status = ARES_SUCCESS;
+  std::call_once(g_ares_init, [&] { init_status = ares_library_init(ARES_LIB_INIT_ALL); });
+  if (init_status != ARES_SUCCESS)
+    return make_error(std::string("c-ares init: ") + ares_strerror(init_status));
+
+  std::shared_ptr<Resolver> r(new Resolver(io, std::move(settings)));
+  ares_options opts{};
+  int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+  opts.sock_state_cb = [](void* data, ares_socket_t fd, int readable, int writable) {
+    static_cast<Resolver*>(data)->on_socket_state(fd, readable != 0, writable != 0);
+  };
+  opts.sock_state_cb_data = r.get();
+  opts.timeout = static_cast<int>(r->settings_.timeout.count());
+  opts.tries = r->settings_.tries;
+  opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  int status = ares_init_options(&r->channel_, &opts, mask);
+  if (status != ARES_SUCCESS) return make_error(std::string("c-ares: ") + ares_strerror(status));
+  if (!r->settings_.servers.empty()) {
+    std::string csv;
+    for (const auto& s : r->settings_.servers) csv += (csv.empty() ? "" : ",") + s.to_ares();
+    status = ares_set_servers_ports_csv(r->channel_, csv.c_str());
+    if (status != ARES_SUCCESS) return make_error("resolver servers '" + csv + "': " + ares_strerror(status));
+  }
+  return r;
+}
+
+Resolver::~Resolver() {
+  destroying_ = true;
+  timer_.cancel();
+  if (channel_) ares_destroy(channel_);  // answers every query with ARES_EDESTRUCTION (ignored below)
+  for (auto& [fd, w] : watches_) {
+    w->closed = true;
+    w->descriptor.release();
+  }
+}
+
+void Resolver::on_socket_state(int fd, bool readable, bool writable) {
+  auto it = watches_.find(fd);
+  if (!readable && !writable) {
+    if (it != watches_.end()) {
+      it->second->closed = true;
+      it->second->descriptor.release();  // c-ares owns and closes the socket; release also cancels waits
+      watches_.erase(it);
+    }
+    return;
+  }
+  if (it == watches_.end()) it = watches_.emplace(fd, std::make_shared<Watch>(io_, fd)).first;
+  auto w = it->second;
+  w->want_read = readable;
+  w->want_write = writable;
+  if (readable && !w->read_armed) arm(w, false);
+  if (writable && !w->write_armed) arm(w, true);
+}
+
+void Resolver::arm(const std::shared_ptr<Watch>& w, bool for_write) {
+  (for_write ? w->write_armed : w->read_armed) = true;
+  std::weak_ptr<Resolver> self = weak_from_this();
+  w->descriptor.async_wait(
+      for_write ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read,
+      [self, w, for_write](const boost::system::error_code& ec) {
+        (for_write ? w->write_armed : w->read_armed) = false;
+        auto r = self.lock();
+        if (!r || w->closed || ec == asio::error::operation_aborted) return;
+        ares_process_fd(r->channel_, for_write ? ARES_SOCKET_BAD : w->fd,
+                        for_write ? w->fd : ARES_SOCKET_BAD);
+        if (!w->closed) {
+          if (w->want_read && !w->read_armed) r->arm(w, false);
+          if (w->want_write && !w->write_armed) r->arm(w, true);
+        }
+        r->reschedule_timer();
+      });
+}
+
+void Resolver::reschedule_timer() {
+  timeval max{1, 0}, tv{};
+  timeval* next = ares_timeout(channel_, &max, &tv);
+  if (watches_.empty() && in_flight_.empty()) return;
+  timer_.expires_after(std::chrono::seconds(next->tv_sec) + std::chrono::microseconds(next->tv_usec));
+  std::weak_ptr<Resolver> self = weak_from_this();
+  timer_.async_wait([self](const boost::system::error_code& ec) {
+    auto r = self.lock();
+    if (!r || ec) return;
+    ares_process_fd(r->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // handles timeouts and retries
+    r->reschedule_timer();
+  });
+}
+
+std::optional<Resolver::CacheEntry> Resolver::cached(const std::string& key) {
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return std::nullopt;
+  if (it->second.expires <= Clock::now()) {
+    cache_.erase(it);
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+void Resolver::store(const std::string& key, CacheEntry e) {
+  if (cache_.size() >= settings_.cache_entries && !cache_.contains(key)) {
+    auto now = Clock::now();
+    std::erase_if(cache_, [&](const auto& kv) { return kv.second.expires <= now; });
+    if (cache_.size() >= settings_.cache_entries) cache_.erase(cache_.begin());  // bounded: drop any one
+  }
+  cache_[key] = std::move(e);
+}
+
+void Resolver::resolve(const std::string& name, bool want_v4, Callback callback) {
+  waiters_[name].push_back(Waiter{want_v4, std::move(callback)});
+  bool queried = false;
+  for (int qtype : {ns_t_aaaa, ns_t_a}) {
+    if (qtype == ns_t_a && !want_v4) continue;
+    auto key = cache_key(qtype, name);
+    if (cached(key) || in_flight_.contains(key)) continue;
+    query(name, qtype);
+    queried = true;
+  }
+  if (!queried) deliver(name);
+  reschedule_timer();
+}
+
+void Resolver::query(const std::string& name, int qtype) {
+  in_flight_[cache_key(qtype, name)] = 1;
+  auto* pending = new Pending{weak_from_this(), name, qtype};
+  ares_query(
+      channel_, name.c_str(), ns_c_in, qtype,
+      [](void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+        std::unique_ptr<Pending> p(static_cast<Pending*>(arg));
+        if (status == ARES_EDESTRUCTION) return;
+        auto r = p->owner.lock();
+        if (!r || r->destroying_) return;
+        r->on_answer(p->name, p->qtype, status, abuf, alen);
+      },
+      pending);
+}
+
+void Resolver::on_answer(const std::string& name, int qtype, int status, const unsigned char* abuf,
+                         int alen) {
+  auto key = cache_key(qtype, name);
+  in_flight_.erase(key);
+  auto now = Clock::now();
+  CacheEntry e{Lookup::Outcome::failure, {}, {}, now};
+  if (status == ARES_SUCCESS) {
+    constexpr int kMax = 32;
+    int ttl = std::numeric_limits<int>::max();
+    int n = kMax;
+    if (qtype == ns_t_aaaa) {
+      ares_addr6ttl out[kMax];
+      status = ares_parse_aaaa_reply(abuf, alen, nullptr, out, &n);
+      if (status == ARES_SUCCESS)
+        for (int i = 0; i < n; ++i) {
+          Ipv6Address::Bytes b;
+          std::memcpy(b.data(), &out[i].ip6addr, 16);
+          e.v6.emplace_back(b);
+          ttl = std::min(ttl, out[i].ttl);
+        }
+    } else {
+      ares_addrttl out[kMax];
+      status = ares_parse_a_reply(abuf, alen, nullptr, out, &n);
+      if (status == ARES_SUCCESS)
+        for (int i = 0; i < n; ++i) {
+          Ipv4Address::Bytes b;
+          std::memcpy(b.data(), &out[i].ipaddr, 4);
+          e.v4.emplace_back(b);
+          ttl = std::min(ttl, out[i].ttl);
+        }
+    }
+    if (status == ARES_SUCCESS && (e.v6.size() + e.v4.size()) > 0) {
+      e.outcome = Lookup::Outcome::ok;
+      auto capped = std::min<std::int64_t>(std::max(ttl, 1), settings_.max_ttl.count());
+      e.expires = now + std::chrono::seconds(capped);
+    } else if (status == ARES_SUCCESS || status == ARES_ENODATA) {
+      status = ARES_ENODATA;
+    }
+  }
+  if (status == ARES_ENOTFOUND) {
+    e.outcome = Lookup::Outcome::nxdomain;
+    e.expires = now + kNegativeTtl;
+  } else if (status == ARES_ENODATA) {
+    e.outcome = Lookup::Outcome::no_records;
+    e.expires = now + kNegativeTtl;
+  }
+  if (e.outcome == Lookup::Outcome::failure) {
+    failures_[key] = ares_strerror(status);
+  } else {
+    failures_.erase(key);
+    store(key, std::move(e));
+  }
+  auto it = waiters_.find(name);
+  if (it != waiters_.end()) {
+    deliver(name);
+  }
+}
+
+// Answers the waiters for `name` whose query types are all settled (cached, or failed just now).
+void Resolver::deliver(const std::string& name) {
+  auto it = waiters_.find(name);
+  if (it == waiters_.end()) return;
+  auto& list = it->second;
+  std::vector<Waiter> ready;
+  for (auto w = list.begin(); w != list.end();) {
+    bool settled = true;
+    for (int qtype : {ns_t_aaaa, ns_t_a}) {
+      if (qtype == ns_t_a && !w->want_v4) continue;
+      auto key = cache_key(qtype, name);
+      if (in_flight_.contains(key)) settled = false;
+    }
+    if (settled) {
+      ready.push_back(std::move(*w));
+      w = list.erase(w);
+    } else {
+      ++w;
+    }
+  }
+  if (list.empty()) waiters_.erase(it);
+  for (auto& w : ready) {
+    Lookup result;
+    bool any_failure = false, any_nx = false, all_nx = true;
+    std::string detail;
+    for (int qtype : {ns_t_aaaa, ns_t_a}) {
+      if (qtype == ns_t_a && !w.want_v4) continue;
+      auto key = cache_key(qtype, name);
+      if (auto f = failures_.find(key); f != failures_.end()) {
+        any_failure = true;
+        all_nx = false;
+        detail = f->second;
+        continue;
+      }
+      auto e = cached(key);
+      if (!e) {
+        any_failure = true;
+        all_nx = false;
+        detail = "answer expired before delivery";
+        continue;
+      }
+      result.v6.insert(result.v6.end(), e->v6.begin(), e->v6.end());
+      result.v4.insert(result.v4.end(), e->v4.begin(), e->v4.end());
+      if (e->outcome == Lookup::Outcome::nxdomain)
+        any_nx = true;
+      else
+        all_nx = false;
+    }
+    if (!result.v6.empty() || !result.v4.empty())
+      result.outcome = Lookup::Outcome::ok;
+    else if (any_failure)
+      result.outcome = Lookup::Outcome::failure;
+    else if (any_nx && all_nx)
+      result.outcome = Lookup::Outcome::nxdomain;
+    else
+      result.outcome = Lookup::Outcome::no_records;
+    result.detail = detail;
+    asio::post(io_, [cb = std::move(w.callback), result = std::move(result)] { cb(result); });
+  }
+  if (!waiters_.contains(name)) {
+    failures_.erase(cache_key(ns_t_aaaa, name));
+    failures_.erase(cache_key(ns_t_a, name));
+  }
+}
+
+}  // namespace sixgate::proxy

@@ -1,0 +1,97 @@
+#pragma once
+// Non-blocking DNS for one worker: c-ares driven by that worker's io_context (its sockets are watched with
+// async_wait, its timeouts with a steady_timer), so a lookup never blocks other connections. Answers are
+// cached per worker honouring their TTLs (at least 1 s, at most max_ttl); negative answers (NXDOMAIN, no
+// records of the type) are cached for kNegativeTtl; server failures are not cached. Concurrent lookups of the
+// same name share one query.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/ip.hpp"
+#include "common/result.hpp"
+#include "proxy/config.hpp"
+
+struct ares_channeldata;
+
+namespace sixgate::proxy {
+
+struct Lookup {
+  enum class Outcome { ok, nxdomain, no_records, failure };
+  Outcome outcome = Outcome::failure;
+  std::vector<Ipv6Address> v6;  // in answer order
+  std::vector<Ipv4Address> v4;
+  std::string detail;  // c-ares' message when outcome == failure
+};
+std::string_view to_string(Lookup::Outcome o);
+
+struct ResolverSettings {
+  std::vector<ResolverAddress> servers;     // empty: /etc/resolv.conf
+  std::chrono::milliseconds timeout{1500};  // per try
+  int tries = 2;
+  std::size_t cache_entries = 4096;
+  std::chrono::seconds max_ttl{3600};
+};
+
+class Resolver : public std::enable_shared_from_this<Resolver> {
+ public:
+  static constexpr std::chrono::seconds kNegativeTtl{30};
+  using Callback = std::function<void(const Lookup&)>;
+
+  static Result<std::shared_ptr<Resolver>> create(boost::asio::io_context& io, ResolverSettings settings);
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  // AAAA always; A too when want_v4. The callback runs later on the io_context (never inside this call).
+  void resolve(const std::string& name, bool want_v4, Callback callback);
+
+  const ResolverSettings& settings() const { return settings_; }
+
+ private:
+  struct Watch;
+  struct CacheEntry {
+    Lookup::Outcome outcome;
+    std::vector<Ipv6Address> v6;
+    std::vector<Ipv4Address> v4;
+    std::chrono::steady_clock::time_point expires;
+  };
+  struct Pending;  // one query type of one name in flight
+  friend struct ResolverAccess;
+
+  Resolver(boost::asio::io_context& io, ResolverSettings settings);
+  void on_socket_state(int fd, bool readable, bool writable);
+  void arm(const std::shared_ptr<Watch>& w, bool for_write);
+  void reschedule_timer();
+  void query(const std::string& name, int qtype);
+  void on_answer(const std::string& name, int qtype, int status, const unsigned char* abuf, int alen);
+  std::optional<CacheEntry> cached(const std::string& key);
+  void store(const std::string& key, CacheEntry e);
+  void deliver(const std::string& name);
+
+  boost::asio::io_context& io_;
+  ResolverSettings settings_;
+  ares_channeldata* channel_ = nullptr;
+  boost::asio::steady_timer timer_;
+  std::map<int, std::shared_ptr<Watch>> watches_;
+  std::unordered_map<std::string, CacheEntry> cache_;  // key: qtype + ':' + name
+  // Waiting callers per name; a caller is answered once every query type it needs is cached or failed.
+  struct Waiter {
+    bool want_v4;
+    Callback callback;
+  };
+  std::unordered_map<std::string, std::vector<Waiter>> waiters_;
+  std::unordered_map<std::string, int> in_flight_;         // cache key -> 1 while a query is out
+  std::unordered_map<std::string, std::string> failures_;  // cache key -> failure text, until delivered
+  bool destroying_ = false;
+};
+
+}  // namespace sixgate::proxy

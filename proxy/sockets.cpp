@@ -1,0 +1,167 @@
+#include "proxy/sockets.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sixgate::proxy {
+namespace {
+
+Error sys_error(const std::string& what) {
+  return make_error(what + ": " + std::strerror(errno));
+}
+
+void set_int(int fd, int level, int name, int value) {
+  ::setsockopt(fd, level, name, &value, sizeof value);
+}
+
+}  // namespace
+
+Result<int> open_listener(const ListenSpec& spec) {
+  if (spec.kind == ListenSpec::Kind::fd) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(spec.fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+      return sys_error("-listen " + spec.text + ": not an inherited socket");
+    int acc = 0;
+    len = sizeof acc;
+    if (type != SOCK_STREAM || ::getsockopt(spec.fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 || !acc)
+      return make_error("-listen " + spec.text + ": descriptor is not a listening stream socket");
+    int fd = ::fcntl(spec.fd, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) return sys_error("-listen " + spec.text + ": dup");
+    return fd;
+  }
+  bool v6 = spec.address.empty() || spec.address.find(':') != std::string::npos;
+  int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return sys_error("-listen " + spec.text + ": socket");
+  set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+  sockaddr_storage ss{};
+  socklen_t sl = 0;
+  if (v6) {
+    set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(spec.port);
+    if (!spec.address.empty()) ::inet_pton(AF_INET6, spec.address.c_str(), &a->sin6_addr);
+    sl = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(spec.port);
+    ::inet_pton(AF_INET, spec.address.c_str(), &a->sin_addr);
+    sl = sizeof *a;
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), sl) != 0) {
+    auto e = sys_error("-listen " + spec.text + ": bind");
+    ::close(fd);
+    return e;
+  }
+  if (::listen(fd, 4096) != 0) {
+    auto e = sys_error("-listen " + spec.text + ": listen");
+    ::close(fd);
+    return e;
+  }
+  return fd;
+}
+
+std::optional<Ipv4Address> client_ipv4(const sockaddr_storage& peer) {
+  if (peer.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&peer);
+    return Ipv4Address::from_uint(ntohl(a->sin_addr.s_addr));
+  }
+  if (peer.ss_family == AF_INET6)
+    return Ipv6Address::from_sockaddr(*reinterpret_cast<const sockaddr_in6*>(&peer)).to_v4_mapped();
+  return std::nullopt;
+}
+
+std::uint16_t port_of(const sockaddr_storage& sa) {
+  if (sa.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&sa)->sin_port);
+  if (sa.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&sa)->sin6_port);
+  return 0;
+}
+
+std::string to_string(const sockaddr_storage& sa) {
+  if (sa.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&sa);
+    return Ipv4Address::from_uint(ntohl(a->sin_addr.s_addr)).to_string() + ":" + std::to_string(port_of(sa));
+  }
+  if (sa.ss_family == AF_INET6) {
+    auto a = Ipv6Address::from_sockaddr(*reinterpret_cast<const sockaddr_in6*>(&sa));
+    if (auto v4 = a.to_v4_mapped()) return v4->to_string() + ":" + std::to_string(port_of(sa));
+    return "[" + a.to_string() + "]:" + std::to_string(port_of(sa));
+  }
+  if (sa.ss_family == AF_UNIX) {
+    const auto* a = reinterpret_cast<const sockaddr_un*>(&sa);
+    return std::string("unix:") + std::string(a->sun_path, ::strnlen(a->sun_path, sizeof a->sun_path));
+  }
+  return "-";
+}
+
+Endpoint endpoint(const Ipv6Address& a, std::uint16_t port) {
+  Endpoint e;
+  auto* s = reinterpret_cast<sockaddr_in6*>(&e.address);
+  s->sin6_family = AF_INET6;
+  s->sin6_port = htons(port);
+  std::memcpy(&s->sin6_addr, a.bytes().data(), 16);
+  e.length = sizeof *s;
+  return e;
+}
+
+Endpoint endpoint(const Ipv4Address& a, std::uint16_t port) {
+  Endpoint e;
+  auto* s = reinterpret_cast<sockaddr_in*>(&e.address);
+  s->sin_family = AF_INET;
+  s->sin_port = htons(port);
+  s->sin_addr.s_addr = htonl(a.to_uint());
+  e.length = sizeof *s;
+  return e;
+}
+
+Result<Endpoint> unix_endpoint(const std::string& path) {
+  Endpoint e;
+  auto* s = reinterpret_cast<sockaddr_un*>(&e.address);
+  if (path.size() >= sizeof s->sun_path) return make_error("socket path too long: " + path);
+  s->sun_family = AF_UNIX;
+  std::memcpy(s->sun_path, path.data(), path.size());
+  e.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return e;
+}
+
+Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& source) {
+  int family = to.address.ss_family;
+  int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return sys_error("socket");
+  if (family != AF_UNIX) set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+  if (source) {
+    set_int(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1);
+    set_int(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+    auto src = endpoint(*source, 0);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&src.address), src.length) != 0) {
+      auto e = sys_error("bind " + source->to_string());
+      ::close(fd);
+      return e;
+    }
+  }
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to.address), to.length) != 0 && errno != EINPROGRESS) {
+    auto e = sys_error("connect");
+    ::close(fd);
+    return e;
+  }
+  return fd;
+}
+
+int connect_result(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
+
+}  // namespace sixgate::proxy

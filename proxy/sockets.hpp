@@ -1,0 +1,45 @@
+#pragma once
+// Socket plumbing for the proxy: listeners (SO_REUSEPORT per worker, or an inherited descriptor), outgoing
+// connections from a chosen (NAT46) source, and address helpers.
+#include <sys/socket.h>
+
+#include <optional>
+#include <string>
+
+#include "common/ip.hpp"
+#include "common/result.hpp"
+#include "proxy/config.hpp"
+
+namespace sixgate::proxy {
+
+// A listening, non-blocking socket for `spec`. tcp: a new socket with SO_REUSEPORT (so every worker binds its
+// own and the kernel spreads connections); an empty address means [::] dual-stack. fd: dup() of the inherited
+// descriptor, so each worker owns (and closes) its own copy of the one shared listening socket.
+Result<int> open_listener(const ListenSpec& spec);
+
+// The IPv4 address of a client that connected over IPv4, also when it arrived as ::ffff:a.b.c.d on a
+// dual-stack socket; nullopt for a real IPv6 client.
+std::optional<Ipv4Address> client_ipv4(const sockaddr_storage& peer);
+
+// "192.0.2.2:40000" / "[2001:db8::1]:443" / "unix:/path".
+std::string to_string(const sockaddr_storage& sa);
+std::uint16_t port_of(const sockaddr_storage& sa);
+
+struct Endpoint {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+};
+Endpoint endpoint(const Ipv6Address& a, std::uint16_t port);
+Endpoint endpoint(const Ipv4Address& a, std::uint16_t port);
+Result<Endpoint> unix_endpoint(const std::string& path);
+
+// A non-blocking socket for `to` with connect(2) started (done, or EINPROGRESS). With `source`, it is bound
+// to that address first: IPV6_FREEBIND lets it bind an address that is only routed locally (the NAT46 /96 on
+// lo, no capability needed), IP_BIND_ADDRESS_NO_PORT defers the port choice to connect() so the 4-tuple, not
+// the source port alone, must be unique: thousands of connections from one client IPv4 work.
+Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& source);
+
+// The pending error of a socket whose connect() finished (0 = connected).
+int connect_result(int fd);
+
+}  // namespace sixgate::proxy

@@ -1,0 +1,32 @@
+#pragma once
+// What a connection borrows from the worker thread it runs on. Everything here is touched only by that
+// thread, except `active`, which counts connections across all workers (for --max-connections and draining).
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <cstddef>
+#include <memory>
+
+#include "proxy/config.hpp"
+#include "proxy/core/policy.hpp"
+#include "proxy/pipe_pool.hpp"
+#include "proxy/resolver.hpp"
+
+namespace sixgate::proxy {
+
+// One loaded configuration; SIGHUP swaps in a new snapshot, connections keep the one they started with.
+struct RuntimeConfig {
+  ProxyConfig config;
+  BackendPolicy policy;
+  explicit RuntimeConfig(ProxyConfig c)
+      : config(std::move(c)), policy(config.backend_cidr6, config.backend_cidr4, config.nat46_prefix) {}
+};
+
+struct WorkerContext {
+  boost::asio::io_context& io;
+  std::shared_ptr<const RuntimeConfig> runtime;
+  std::shared_ptr<Resolver> resolver;
+  PipePool pipes;
+  std::atomic<std::size_t>& active;
+};
+
+}  // namespace sixgate::proxy
