@@ -112,21 +112,25 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void request_dump() {
     if (int err = nl_rtgen_request(sock_, RTM_GETADDR, AF_INET6, NLM_F_DUMP); err < 0)
-      log::event(spdlog::level::err, "netlink_dump_failed",
-                 {{"source", name_}, {"error", nl_geterror(err)}});
+      log::event(spdlog::level::err, "netlink_dump_failed", {{"source", name_}, {"error", nl_geterror(err)}});
   }
 
   // Edge-triggered readiness: read until the socket is empty before waiting again.
   void read_available() {
     if (stopped_ || !descriptor_) return;
     for (int i = 0; i < kReceivesPerWakeup; ++i) {
-      int n = nl_recvmsgs_report(sock_, nl_socket_get_cb_borrowed());
-      if (n == 0) {
+      const int n = nl_recvmsgs_report(sock_, nl_socket_get_cb_borrowed());
+      if (n == 0 || n == -NLE_AGAIN) {  // drained
         settle();
         wait_readable();
         return;
       }
-      if (n < 0) resync(n);
+      if (n == -NLE_NOMEM || n == -NLE_DUMP_INTR) {
+        resync(n);
+      } else if (n < 0) {
+        log::event(spdlog::level::warn, "netlink_receive_error",
+                   {{"source", name_}, {"error", nl_geterror(n)}});
+      }
     }
     settle();
     boost::asio::post(io_, [self = shared_from_this()] { self->read_available(); });

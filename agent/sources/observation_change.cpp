@@ -1,5 +1,6 @@
 #include "agent/sources/observation_change.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace sixgate::agent {
@@ -14,7 +15,9 @@ bool deadline_moved(std::chrono::seconds before, Clock::time_point before_at, st
   if (before_infinite || after_infinite) return before_infinite != after_infinite;
   const auto a = before_at + before;
   const auto b = after_at + after;
-  return (a > b ? a - b : b - a) > slack;
+  // Refreshes that move a long lifetime's end a little (an RA every few minutes) are not worth a report.
+  const auto allowed = std::max(slack, before / 10);
+  return (a > b ? a - b : b - a) > allowed;
 }
 
 std::map<Ipv6Prefix, const PrefixObservation*> by_prefix(const std::vector<PrefixObservation>& set) {

@@ -46,3 +46,13 @@ TEST_CASE("observations_differ: infinite lifetimes compare equal across time", "
   std::vector a{obs("fd00::/48", seconds::max(), seconds::max())};
   CHECK_FALSE(observations_differ(a, t0, a, t0 + std::chrono::hours(100), slack));
 }
+
+TEST_CASE("observations_differ: a small refresh of a long lifetime is no change, a large one is",
+          "[observations]") {
+  std::vector a{obs("2001:db8:1200::/56", seconds(300), seconds(200))};
+  // Four seconds later an RA restores the full lifetimes: the ends moved by 4 s, less than a tenth of 300 /
+  // 200.
+  CHECK_FALSE(observations_differ(a, t0, a, t0 + seconds(4), slack));
+  // Forty seconds later: moved by more than a tenth.
+  CHECK(observations_differ(a, t0, a, t0 + seconds(40), slack));
+}
