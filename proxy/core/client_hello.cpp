@@ -137,7 +137,7 @@ void ClientHelloParser::on_field() {
       return expect(Step::legacy_version, 2, Keep::integer);
     }
     case Step::legacy_version:
-      if (v >> 8 != 3) return fail("bad_length", "ClientHello legacy_version is not 3.x");
+      if (v >> 8 != 3) return fail("bad_version", "ClientHello legacy_version is not 3.x");
       return expect(Step::random, 32, Keep::nothing);
     case Step::random:
       return expect(Step::session_id_length, 1, Keep::integer);

@@ -40,7 +40,7 @@ class ClientHelloParser {
   const std::vector<std::string>& alpn() const { return alpn_; }
 
   // When failed: a short stable token: "not_tls", "sslv2", "bad_record", "not_client_hello", "too_large",
-  // "bad_length", "bad_sni", "bad_alpn", "duplicate_extension".
+  // "bad_version", "bad_length", "bad_sni", "bad_alpn", "duplicate_extension".
   std::string_view failure_reason() const { return failure_reason_; }
   // When failed: human text naming the field; never contains client bytes.
   const std::string& failure_detail() const { return failure_detail_; }

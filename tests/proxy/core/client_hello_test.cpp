@@ -360,6 +360,13 @@ TEST_CASE("ClientHello: body fields checked", "[client_hello]") {
     CHECK(o.state == State::failed);
     CHECK(o.reason == c.reason);
   }
+  SECTION("legacy_version must be 3.x") {
+    Bytes m = basic_message();
+    HelloBuilder::set(m, 4, 0x0203, 2);
+    const auto o = parse(record(m));
+    CHECK(o.state == State::failed);
+    CHECK(o.reason == "bad_version");
+  }
   SECTION("an empty session id is fine") {
     CHECK(parse(record(HelloBuilder().session_id({}).sni("a.example").message())).name == "a.example");
   }
