@@ -285,6 +285,7 @@ void Connection::replay() {
   std::vector<std::uint8_t> out;
   if (runtime_->config.proxy_proto) out = proxy_v2_header(peer_, local_);
   out.insert(out.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(replay_from_), buffer_.end());
+  replayed_ = buffer_.size() - replay_from_;
   std::vector<std::uint8_t>().swap(buffer_);
   auto bytes = std::make_shared<std::vector<std::uint8_t>>(std::move(out));
   asio::async_write(backend_, asio::buffer(*bytes),
@@ -333,7 +334,7 @@ void Connection::finish(std::string outcome, std::string reason) {
               {"sni", name_.empty() ? std::string("-") : name_},
               {"backend", backend_text_},
               {"src", source_ ? source_->to_string() : std::string("-")},
-              {"up", relay_result_.client_to_backend},
+              {"up", replayed_ + relay_result_.client_to_backend},
               {"down", relay_result_.backend_to_client},
               {"ms", static_cast<std::int64_t>(ms.count())},
               {"outcome", outcome},

@@ -71,6 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool done_ = false;
   std::shared_ptr<Relay> relay_;
   RelayResult relay_result_;
+  std::uint64_t replayed_ = 0;  // client bytes sent to the backend before the relay started
 };
 
 }  // namespace sixgate::proxy

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# sixgate-proxy end to end in three network namespaces:
+#   client (192.0.2.2, IPv4 only) -> proxy (192.0.2.1 | 2001:db8:1::1, dnsmasq on 127.0.0.1, NAT46 /96 on lo)
+#   -> backend (2001:db8:1::7, IPv6 only: TLS :443 and PostgreSQL-style SSLRequest :5432 and HTTP :80, each
+#   answering with the peer address it saw).
+# Asserts the backend saw 64:ff9b:1::c000:202 for TLS (curl and python), PostgreSQL SSLRequest and plain HTTP;
+# refusals (TLS alert unrecognized_name) for a name outside -backend-cidr, an IP-literal SNI, no SNI and
+# NXDOMAIN; a slow-loris client closed after the 2 s hello timeout; a clean exit 0 on SIGTERM.
+set -euo pipefail
+
+BUILD=${SIXGATE_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/release}
+PROXY=$BUILD/proxy/sixgate-proxy
+[ -x "$PROXY" ] || { echo "FAIL: $PROXY not built"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "FAIL: needs root (network namespaces)"; exit 1; }
+
+ID=$$
+CL=sgpx-cl-$ID PX=sgpx-px-$ID BE=sgpx-be-$ID
+TMP=$(mktemp -d /tmp/sgpx.XXXXXX)
+PIDS=()
+FAILS=0
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for ns in "$CL" "$PX" "$BE"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  [ -n "${SGPX_KEEP_LOG:-}" ] && cp "$TMP/proxy.log" "$SGPX_KEEP_LOG"
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+in_cl() { timeout 20 ip netns exec "$CL" "$@"; }
+
+# --- network -------------------------------------------------------------------------------------------
+for ns in "$CL" "$PX" "$BE"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+ip link add sgpxc$ID type veth peer name sgpxp$ID
+ip link set sgpxc$ID netns "$CL"; ip link set sgpxp$ID netns "$PX"
+ip link add sgpxb$ID type veth peer name sgpxq$ID
+ip link set sgpxb$ID netns "$BE"; ip link set sgpxq$ID netns "$PX"
+
+ip -n "$CL" addr add 192.0.2.2/24 dev sgpxc$ID; ip -n "$CL" link set sgpxc$ID up
+ip netns exec "$CL" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+ip -n "$PX" addr add 192.0.2.1/24 dev sgpxp$ID; ip -n "$PX" link set sgpxp$ID up
+ip -n "$PX" addr add 2001:db8:1::1/64 dev sgpxq$ID nodad; ip -n "$PX" link set sgpxq$ID up
+ip -n "$PX" -6 route add local 64:ff9b:1::/96 dev lo
+ip netns exec "$BE" sysctl -qw net.ipv4.conf.all.disable_policy=0
+ip -n "$BE" addr add 2001:db8:1::7/64 dev sgpxb$ID nodad; ip -n "$BE" link set sgpxb$ID up
+ip -n "$BE" -6 route add 64:ff9b:1::/96 via 2001:db8:1::1
+
+# --- DNS in the proxy namespace ------------------------------------------------------------------------
+ip netns exec "$PX" dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
+  --port=53 --local=/test/ --host-record=app.test,2001:db8:1::7 --host-record=evil.test,2001:db8:99::7 \
+  --host-record=v4only.test,192.0.2.99 --log-facility=$TMP/dnsmasq.log --pid-file=$TMP/dnsmasq.pid 2>"$TMP/dnsmasq.err" &
+PIDS+=($!)
+
+# --- backend ---------------------------------------------------------------------------------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=app.test -days 1 \
+  -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+cat >"$TMP/backend.py" <<'PY'
+import socket, ssl, sys, threading
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1] + "/cert.pem", sys.argv[1] + "/key.pem")
+
+def reply(conn, peer, tls):
+    try:
+        conn.settimeout(5)
+        if tls:
+            conn = ctx.wrap_socket(conn, server_side=True)
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\npeer=" + peer[0].encode() + b"\n")
+        conn.close()
+    except Exception as e:
+        print("backend:", e, file=sys.stderr)
+
+def postgres(conn, peer):
+    try:
+        conn.settimeout(5)
+        req = conn.recv(8)
+        if req != bytes([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]):
+            conn.close(); return
+        conn.sendall(b"S")
+        reply(conn, peer, True)
+    except Exception as e:
+        print("backend pg:", e, file=sys.stderr)
+
+def serve(port, handler):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port)); s.listen(64)
+    while True:
+        c, peer = s.accept()
+        threading.Thread(target=handler, args=(c, peer), daemon=True).start()
+
+threading.Thread(target=serve, args=(443, lambda c, p: reply(c, p, True)), daemon=True).start()
+threading.Thread(target=serve, args=(80, lambda c, p: reply(c, p, False)), daemon=True).start()
+threading.Thread(target=serve, args=(5432, postgres), daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+PY
+ip netns exec "$BE" python3 "$TMP/backend.py" "$TMP" >"$TMP/backend.out" 2>"$TMP/backend.err" &
+PIDS+=($!)
+
+# --- proxy -----------------------------------------------------------------------------------------------
+ip netns exec "$PX" "$PROXY" -listen tcp:443 -listen tcp:80 -listen tcp:5432 -mode nat46 \
+  -nat46-prefix 64:ff9b:1:: -backend-cidr 2001:db8:1::/64 --resolver 127.0.0.1 --hello-timeout 2s \
+  --connect-timeout 3s --workers 2 --drain-timeout 3s >"$TMP/proxy.log" 2>&1 &
+PROXY_PID=$!
+PIDS+=($PROXY_PID)
+
+ready=0
+for _ in $(seq 1 50); do
+  if grep -q ready "$TMP/backend.out" 2>/dev/null && grep -q '"\?listening' "$TMP/proxy.log" 2>/dev/null &&
+    ip netns exec "$PX" bash -c 'exec 3<>/dev/tcp/127.0.0.1/53' 2>/dev/null; then
+    ready=1
+    break
+  fi
+  sleep 0.1
+done
+[ $ready = 1 ] || { echo "FAIL: setup did not become ready"; cat "$TMP/proxy.log" "$TMP/backend.err"; exit 1; }
+
+# --- the client's side -------------------------------------------------------------------------------------
+cat >"$TMP/client.py" <<'PY'
+import socket, ssl, sys, time
+what = sys.argv[1]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+
+def tls_get(sock, name):
+    s = ctx.wrap_socket(sock, server_hostname=name)
+    s.sendall(b"GET / HTTP/1.0\r\nHost: app.test\r\n\r\n")
+    out = b""
+    while True:
+        d = s.recv(4096)
+        if not d: break
+        out += d
+    return out.decode(errors="replace")
+
+try:
+    if what == "tls":
+        print(tls_get(socket.create_connection(("192.0.2.1", 443), timeout=5), sys.argv[2]))
+    elif what == "postgres":
+        s = socket.create_connection(("192.0.2.1", 5432), timeout=5)
+        s.sendall(bytes([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]))
+        answer = s.recv(1)
+        print("answer=" + answer.decode(errors="replace"))
+        print(tls_get(s, "app.test"))
+    elif what == "http":
+        s = socket.create_connection(("192.0.2.1", 80), timeout=5)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: App.Test\r\nConnection: close\r\n\r\n")
+        out = b""
+        while True:
+            d = s.recv(4096)
+            if not d: break
+            out += d
+        print(out.decode(errors="replace"))
+    elif what == "slowloris":
+        s = socket.create_connection(("192.0.2.1", 443), timeout=10)
+        s.sendall(b"\x16")
+        t0 = time.monotonic()
+        try:
+            d = s.recv(100)
+            print("closed_after=%.2f data=%r" % (time.monotonic() - t0, d))
+        except socket.timeout:
+            print("still_open_after=%.2f" % (time.monotonic() - t0))
+except ssl.SSLError as e:
+    print("ssl_error=" + str(e))
+except Exception as e:
+    print("error=%s: %s" % (type(e).__name__, e))
+PY
+client() { in_cl python3 "$TMP/client.py" "$@" 2>&1 || true; }
+expect() {  # expect <label> <needle> <output>
+  if grep -q -- "$2" <<<"$3"; then pass "$1"; else fail "$1: wanted '$2', got: $3"; fi
+}
+
+out=$(in_cl curl -sk --max-time 10 --resolve app.test:443:192.0.2.1 https://app.test/ 2>&1 || true)
+expect "curl https://app.test via the proxy reaches the backend from the NAT46 source" "peer=64:ff9b:1::c000:202" "$out"
+
+out=$(client tls APP.Test.)
+expect "upper-case, trailing-dot SNI is canonicalised" "peer=64:ff9b:1::c000:202" "$out"
+
+out=$(client postgres)
+expect "PostgreSQL SSLRequest gets 'S' from the proxy" "answer=S" "$out"
+expect "PostgreSQL SSLRequest flow reaches the backend from the NAT46 source" "peer=64:ff9b:1::c000:202" "$out"
+
+out=$(client http)
+expect "plain HTTP is routed by Host" "peer=64:ff9b:1::c000:202" "$out"
+
+out=$(client tls evil.test)
+expect "a name resolving outside -backend-cidr is refused with unrecognized_name" "UNRECOGNIZED_NAME" "$out"
+
+out=$(client tls nothing.test)
+expect "NXDOMAIN is refused with unrecognized_name" "UNRECOGNIZED_NAME" "$out"
+
+out=$(client tls v4only.test)
+expect "a name without AAAA is refused with unrecognized_name" "UNRECOGNIZED_NAME" "$out"
+
+out=$(in_cl openssl s_client -connect 192.0.2.1:443 -servername 192.0.2.7 </dev/null 2>&1 || true)
+expect "an IP-literal SNI is refused with unrecognized_name" "alert number 112\|unrecognized name" "$out"
+
+out=$(in_cl openssl s_client -connect 192.0.2.1:443 -noservername </dev/null 2>&1 || true)
+expect "a hello without SNI (no -default-hostname) is refused with unrecognized_name" \
+  "alert number 112\|unrecognized name" "$out"
+
+out=$(client slowloris)
+secs=$(sed -n 's/^closed_after=\([0-9.]*\).*/\1/p' <<<"$out")
+if [ -n "$secs" ] && awk -v s="$secs" 'BEGIN { exit !(s >= 1.0 && s < 6.0) }'; then
+  pass "slow-loris client closed after the hello timeout (${secs}s, timeout 2s)"
+else
+  fail "slow-loris client: $out"
+fi
+
+# The access log: one line per connection, with the reasons.
+log_has() {
+  if grep -q -- "$2" "$TMP/proxy.log"; then pass "access log: $1"; else fail "access log lacks $1 ($2)"; fi
+}
+log_has "a relayed connection with its NAT46 source and backend" 'outcome=relayed.*\|src=64:ff9b:1::c000:202'
+grep 'outcome=relayed' "$TMP/proxy.log" | grep -q 'backend=\[2001:db8:1::7\]:443' &&
+  grep 'outcome=relayed' "$TMP/proxy.log" | grep -q 'src=64:ff9b:1::c000:202' &&
+  pass "access log: relayed line names backend and NAT46 source" || fail "access log: relayed line lacks backend/src"
+log_has "the refusal outside the CIDR" 'reason=refused_address:outside_backend_cidr'
+log_has "NXDOMAIN" 'reason=nxdomain'
+log_has "no SNI" 'reason=no_sni'
+log_has "bad name" 'reason=bad_name'
+log_has "hello timeout" 'reason=hello_timeout'
+
+# SIGTERM: stop accepting, drain, exit 0.
+kill -TERM "$PROXY_PID"
+rc=124
+for _ in $(seq 1 60); do
+  if ! kill -0 "$PROXY_PID" 2>/dev/null; then
+    wait "$PROXY_PID" && rc=0 || rc=$?
+    break
+  fi
+  sleep 0.1
+done
+[ "$rc" = 0 ] && pass "SIGTERM: drained and exited 0" || fail "SIGTERM: exit code $rc"
+
+if [ $FAILS -gt 0 ]; then
+  echo "--- proxy log"; tail -n 40 "$TMP/proxy.log"; echo "--- backend stderr"; tail -n 20 "$TMP/backend.err"
+  echo "$FAILS check(s) failed"
+  exit 1
+fi
+echo "all checks passed"
