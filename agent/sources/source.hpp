@@ -44,6 +44,8 @@ std::unique_ptr<PrefixSource> make_netlink_source(NetlinkSourceOptions options);
 struct DhcpClientSourceOptions {
   std::string interface;  // the dhcp-client entry's `interface`, e.g. "ether1"
   std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
+  // Valid lifetime assumed when the router shows none (neither in `prefix` nor in `expires-after`).
+  std::chrono::seconds assumed_lifetime{std::chrono::hours(1)};
 };
 // Reads all rows of /ipv6/dhcp-client. It blocks (an HTTPS request), so the source calls it on a worker
 // thread of its own, never on the io_context's thread; the function must therefore be safe to call
