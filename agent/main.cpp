@@ -1,11 +1,7 @@
-#include <cstdio>
-#include <cstring>
+#include "agent/commands.hpp"
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-help") == 0)) {
-    std::puts("sixgate-agent: delegated-prefix follower (in development)");
-    return 0;
-  }
-  std::fputs("sixgate-agent: not implemented yet\n", stderr);
-  return 2;
+  // `sixgate-agent status` (the control-socket client) lives in agent/status_command.hpp and is routed here
+  // before the command line below is parsed: if (argc > 1 && std::string_view(argv[1]) == "status") ...
+  return sixgate::agent::run_agent_cli(argc, argv);
 }
