@@ -147,13 +147,14 @@ struct Client::Impl {
     base = options.base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     std::string_view url = base;
-    bool https = url.starts_with("https://");
-    if (!https && !url.starts_with("http://"))
-      return fail_config("base URL \"" + log::bounded(base) + "\" must start with https:// (or http://)");
-    std::string_view authority = url.substr(url.find("//") + 2);
+    std::size_t scheme_end = url.find("://");
+    std::string_view authority = scheme_end == std::string_view::npos ? url : url.substr(scheme_end + 3);
     if (authority.substr(0, authority.find('/')).find('@') != std::string_view::npos)
       return fail_config(
           "base URL must not contain credentials; give them in the credentials file or environment");
+    bool https = url.starts_with("https://");
+    if (!https && !url.starts_with("http://"))
+      return fail_config("base URL \"" + log::bounded(base) + "\" must start with https:// (or http://)");
     if (authority.empty()) return fail_config("base URL \"" + log::bounded(base) + "\" has no host");
     if (!options.fingerprint_sha256.empty()) {
       auto fp = normalize_fingerprint(options.fingerprint_sha256);
