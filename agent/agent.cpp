@@ -90,28 +90,35 @@ void Agent::on_report(const std::string& source, const std::vector<PrefixObserva
   log::event(spdlog::level::debug, "source_report", {{"source", source}, {"prefixes", join(seen, ", ")}});
   prefixes_.report(source, observations, SteadyClock::now());
   bool was_awaited = awaiting_first_report_.erase(source) != 0;
-  process_prefixes();
   if (was_awaited && awaiting_first_report_.empty() && !started_rounds_) {
+    // Startup: every source's first report counts at once (they arrive milliseconds apart; debouncing them
+    // would only add a second round).
     grace_timer_.cancel();
+    if (auto change = prefixes_.flush(SteadyClock::now(), "startup: every source has reported"))
+      log_change(*change);
+    process_prefixes();
     request_reconcile("startup (every source has reported)");
+    return;
   }
+  process_prefixes();
+}
+
+void Agent::log_change(const PrefixChange& c) {
+  log::event(spdlog::level::info, "home_prefixes_changed",
+             {{"before", to_string(c.before)},
+              {"after", to_string(c.after)},
+              {"added", to_string(c.added)},
+              {"removed", to_string(c.removed)},
+              {"reason", c.reason}});
+  std::lock_guard lock(status_mutex_);
+  status_.last_prefix_change = std::chrono::system_clock::now();
+  status_.last_prefix_change_text = to_string(c.before) + " -> " + to_string(c.after) + " (" + c.reason + ")";
 }
 
 void Agent::process_prefixes() {
   auto now = SteadyClock::now();
   auto changes = prefixes_.advance(now);
-  for (const PrefixChange& c : changes) {
-    std::string text = to_string(c.before) + " -> " + to_string(c.after) + " (" + c.reason + ")";
-    log::event(spdlog::level::info, "home_prefixes_changed",
-               {{"before", to_string(c.before)},
-                {"after", to_string(c.after)},
-                {"added", to_string(c.added)},
-                {"removed", to_string(c.removed)},
-                {"reason", c.reason}});
-    std::lock_guard lock(status_mutex_);
-    status_.last_prefix_change = std::chrono::system_clock::now();
-    status_.last_prefix_change_text = text;
-  }
+  for (const PrefixChange& c : changes) log_change(c);
   publish_prefixes();
   arm_prefix_timer();
   if (!changes.empty() && started_rounds_) {

@@ -49,6 +49,7 @@ class Agent {
  private:
   void on_report(const std::string& source, const std::vector<PrefixObservation>& observations);
   void process_prefixes();
+  void log_change(const PrefixChange& change);
   void arm_prefix_timer();
   void start_round(std::string reason);
   void finish_round(const RoundOutcome& outcome, const std::string& reason, bool verification);

@@ -197,6 +197,14 @@ std::vector<PrefixChange> PrefixSet::advance(TimePoint now) {
   return changes;
 }
 
+std::optional<PrefixChange> PrefixSet::flush(TimePoint now, std::string reason) {
+  drop_expired(now);
+  expired_now_.clear();
+  candidate_ = candidate(now);
+  if (candidate_ == effective_) return std::nullopt;
+  return make_change(now, candidate_, std::move(reason));
+}
+
 const std::vector<Ipv6Prefix>& PrefixSet::effective(TimePoint now) {
   advance(now);
   return effective_view_;

@@ -60,6 +60,10 @@ class PrefixSet {
   // anything.
   std::vector<PrefixChange> advance(SteadyClock::time_point now);
 
+  // Makes the candidate set effective now, skipping the debounce (e.g. once every source has given its first
+  // report at startup). Returns the change, if the set differed.
+  std::optional<PrefixChange> flush(SteadyClock::time_point now, std::string reason);
+
   // The effective set as of the last advance().
   const std::vector<Ipv6Prefix>& effective() const { return effective_view_; }
   // advance(now), then effective().

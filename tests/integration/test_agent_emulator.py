@@ -6,6 +6,7 @@ stopped also when a test fails."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -66,6 +67,7 @@ class AgentAgainstEmulator(unittest.TestCase):
     def setUp(self):
         self.assertTrue(os.path.exists(AGENT), "build sixgate-agent first: " + AGENT)
         self.dir = tempfile.mkdtemp(prefix="sgag-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
         self.emu = RunningEmulator(seed=SEED)
         self.emu.__enter__()
         self.addCleanup(self.emu.__exit__, None, None, None)

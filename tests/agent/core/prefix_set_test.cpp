@@ -208,3 +208,17 @@ TEST_CASE("prefix set: a source reporting nothing at start leaves the set empty"
   CHECK_FALSE(set.pending());
   CHECK_FALSE(set.next_deadline().has_value());
 }
+
+TEST_CASE("prefix set: flush applies a debounced change at once") {
+  PrefixSet set(2000ms);
+  set.report("static", {obs("fd00::/8", infinite, infinite, "static")}, t0);
+  set.advance(t0);
+  set.report("dhcp", {obs("2001:db8:1::/56", 600s, 300s)}, t0 + 10ms);
+  CHECK(set.advance(t0 + 10ms).empty());
+  auto change = set.flush(t0 + 10ms, "startup");
+  REQUIRE(change.has_value());
+  CHECK(change->reason == "startup");
+  CHECK(change->added == prefixes({"2001:db8:1::/56"}));
+  CHECK_FALSE(set.pending());
+  CHECK_FALSE(set.flush(t0 + 20ms, "again").has_value());
+}
