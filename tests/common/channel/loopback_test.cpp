@@ -1,0 +1,218 @@
+// ChannelServer and ChannelClient talking over ::1 (no tunnel): reports, replies, mismatches, wrong keys.
+// Waits are bounded polls, not timing assertions.
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "common/channel/client.hpp"
+#include "common/channel/server.hpp"
+#include "test_keys.hpp"
+
+using namespace sixgate::channel;
+using sixgate::Ipv6Prefix;
+using sixgate::channel::testing::key_of;
+
+namespace {
+
+struct Loop {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+  std::thread thread;
+  void run() {
+    thread = std::thread([this] { io.run(); });
+  }
+  template <class F>
+  void sync(F f) {  // runs f on the loop's thread and waits
+    std::promise<void> done;
+    boost::asio::post(io, [&] {
+      f();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  ~Loop() {
+    guard.reset();
+    io.stop();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+bool wait_for(const std::function<bool()>& cond, std::chrono::seconds limit = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+std::uint16_t test_port(int offset) {
+  return static_cast<std::uint16_t>(30000 + (::getpid() * 7 + offset) % 20000);
+}
+
+ServerOptions server_options(std::uint16_t port) {
+  ServerOptions o;
+  o.listen.push_back(parse_channel_address("[::1]:" + std::to_string(port)).value());
+  o.sites.push_back({"home", key_of(1), Ipv6Prefix::parse("2001:db8:0:0:1::/80").value(), "fe80::1"});
+  o.sites.push_back({"friend", key_of(2), Ipv6Prefix::parse("2001:db8:0:0:2::/80").value(), "fe80::1"});
+  o.nat46_prefix = Ipv6Prefix::parse("64:ff9b:1::/96").value();
+  o.sender_id = "vps1";
+  return o;
+}
+
+ClientOptions client_options(std::uint16_t port, const std::string& site, SiteKey key) {
+  ClientOptions o;
+  o.site = site;
+  o.sender_id = "agent-" + site;
+  o.peers.push_back({"vps1", parse_channel_address("[::1]:" + std::to_string(port)).value(), std::move(key)});
+  o.heartbeat = std::chrono::milliseconds(300);
+  o.poll_interval = std::chrono::milliseconds(50);
+  return o;
+}
+
+struct LocalState {
+  std::mutex m;
+  AgentReport report;
+  AgentReport get() {
+    std::lock_guard lock(m);
+    return report;
+  }
+  void set_prefix(const std::string& p) {
+    std::lock_guard lock(m);
+    report.prefixes = {{Ipv6Prefix::parse(p).value(), 3600, 1800}};
+    report.sync = SyncState::in_sync;
+  }
+};
+
+nlohmann::json site_state(const ChannelServer& s, const std::string& name) {
+  const auto state = s.state_json();
+  for (const auto& site : state["sites"])
+    if (site["name"] == name) return site;
+  return nullptr;
+}
+
+std::string first_prefix(const nlohmann::json& site) {
+  if (site.is_null() || site["peers"].empty() || site["peers"][0]["prefixes"].empty()) return "";
+  return site["peers"][0]["prefixes"][0]["prefix"];
+}
+
+}  // namespace
+
+TEST_CASE("loopback: agent report reaches the proxy, changes are pushed, the reply reaches the agent") {
+  const auto port = test_port(1);
+  Loop loop;
+  auto server = ChannelServer::create(loop.io, server_options(port)).value();
+  LocalState local;
+  local.set_prefix("2001:db8:aaaa::/56");
+  auto copts = client_options(port, "home", key_of(1));
+  copts.own_routed_prefix = Ipv6Prefix::parse("2001:db8:0:0:9::/80").value();  // disagrees with the proxy
+  auto client = ChannelClient::create(loop.io, copts, [&] { return local.get(); }).value();
+  loop.run();
+  loop.sync([&] {
+    server->start();
+    client->start();
+  });
+
+  REQUIRE(wait_for([&] { return first_prefix(site_state(*server, "home")) == "2001:db8:aaaa::/56"; }));
+  auto home = site_state(*server, "home");
+  CHECK(home["health"] == "ok");
+  CHECK(home["peers"][0]["sender"] == "agent-home");
+  CHECK(home["peers"][0]["sync"]["state"] == "in_sync");
+  CHECK(site_state(*server, "friend")["health"] == "never_seen");
+  CHECK(server->state_json()["healthy"] == false);  // friend never reported
+
+  REQUIRE(wait_for([&] { return client->state_json()["peers"][0]["state"] == "ok"; }));
+  auto info = client->proxy_info("vps1");
+  REQUIRE(info.has_value());
+  CHECK(info->routed_prefix.to_string() == "2001:db8:0:0:1::/80");
+  CHECK(info->nat46_prefix->to_string() == "64:ff9b:1::/96");
+  CHECK(info->gateway == "fe80::1");
+  auto mismatches = client->state_json()["peers"][0]["mismatches"];
+  REQUIRE(mismatches.size() == 1);
+  CHECK(mismatches[0].get<std::string>().find("routed prefix") != std::string::npos);
+
+  local.set_prefix("2001:db8:bbbb::/56");
+  CHECK(wait_for([&] { return first_prefix(site_state(*server, "home")) == "2001:db8:bbbb::/56"; }));
+
+  loop.sync([&] {
+    client->stop();
+    server->stop();
+  });
+}
+
+TEST_CASE("loopback: a client with another site's key is refused; the right key for its own site works") {
+  const auto port = test_port(2);
+  Loop loop;
+  auto server = ChannelServer::create(loop.io, server_options(port)).value();
+  LocalState local;
+  local.set_prefix("2001:db8:cccc::/56");
+  // Claims "friend" but holds home's key.
+  auto impostor = ChannelClient::create(loop.io, client_options(port, "friend", key_of(1)), [&] {
+                    return local.get();
+                  }).value();
+  auto genuine = ChannelClient::create(loop.io, client_options(port, "friend", key_of(2)), [&] {
+                   return local.get();
+                 }).value();
+  loop.run();
+  loop.sync([&] {
+    server->start();
+    impostor->start();
+  });
+  REQUIRE(wait_for([&] { return site_state(*server, "friend")["counters"]["dropped"]["bad_mac"] >= 2; }));
+  CHECK(site_state(*server, "friend")["health"] == "never_seen");
+  CHECK(impostor->state_json()["peers"][0]["proxy"].is_null());
+
+  loop.sync([&] { genuine->start(); });
+  CHECK(wait_for([&] { return site_state(*server, "friend")["health"] == "ok"; }));
+  loop.sync([&] {
+    impostor->stop();
+    genuine->stop();
+    server->stop();
+  });
+}
+
+TEST_CASE("loopback: the proxy goes quiet, the agent shows it stale") {
+  const auto port = test_port(3);
+  Loop loop;
+  auto server = ChannelServer::create(loop.io, server_options(port)).value();
+  LocalState local;
+  local.set_prefix("2001:db8:dddd::/56");
+  auto client = ChannelClient::create(loop.io, client_options(port, "home", key_of(1)), [&] {
+                  return local.get();
+                }).value();
+  loop.run();
+  loop.sync([&] {
+    server->start();
+    client->start();
+  });
+  REQUIRE(wait_for([&] { return client->state_json()["peers"][0]["state"] == "ok"; }));
+  CHECK(client->state_json()["healthy"] == true);
+  loop.sync([&] { server->stop(); });
+  REQUIRE(wait_for([&] { return client->state_json()["peers"][0]["state"] == "stale"; }));
+  CHECK(client->state_json()["healthy"] == false);
+  loop.sync([&] { client->stop(); });
+}
+
+TEST_CASE("loopback: listen address syntax; link-local needs a zone, unknown interface is an error") {
+  CHECK(parse_channel_address("[fe80::1%lo]:7443").ok());
+  CHECK_FALSE(parse_channel_address("[fe80::1]:7443").ok());
+  CHECK_FALSE(parse_channel_address("fe80::1:7443").ok());
+  CHECK_FALSE(parse_channel_address("[::1]:0").ok());
+  CHECK_FALSE(parse_channel_address("[::1]:70000").ok());
+  CHECK(parse_channel_address("192.0.2.1:7443").ok());
+  auto lo = resolve_channel_address(parse_channel_address("[fe80::1%lo]:7443").value());
+  REQUIRE(lo.ok());
+  CHECK(lo->address().to_v6().scope_id() != 0);
+  auto missing = resolve_channel_address(parse_channel_address("[fe80::1%sgchnope0]:7443").value());
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("sgchnope0") != std::string::npos);
+}
