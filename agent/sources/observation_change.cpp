@@ -15,6 +15,7 @@ bool deadline_moved(std::chrono::seconds before, Clock::time_point before_at, st
   if (before_infinite || after_infinite) return before_infinite != after_infinite;
   const auto a = before_at + before;
   const auto b = after_at + after;
+  if (after == std::chrono::seconds(0) && a <= after_at) return false;  // ended then, still ended now
   // Refreshes that move a long lifetime's end a little (an RA every few minutes) are not worth a report.
   const auto allowed = std::max(slack, before / 10);
   return (a > b ? a - b : b - a) > allowed;

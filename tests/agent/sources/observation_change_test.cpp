@@ -56,3 +56,13 @@ TEST_CASE("observations_differ: a small refresh of a long lifetime is no change,
   // Forty seconds later: moved by more than a tenth.
   CHECK(observations_differ(a, t0, a, t0 + seconds(40), slack));
 }
+
+TEST_CASE("observations_differ: a lifetime that stays at zero is no change", "[observations]") {
+  std::vector a{obs("2001:db8:1200::/56", seconds(20), seconds(0))};  // deprecated
+  std::vector b{obs("2001:db8:1200::/56", seconds(16), seconds(0))};
+  CHECK_FALSE(observations_differ(a, t0, b, t0 + seconds(4), slack));
+  std::vector c{obs("2001:db8:1200::/56", seconds(20), seconds(3))};
+  std::vector d{obs("2001:db8:1200::/56", seconds(16), seconds(0))};  // ran out in between: same deadline
+  CHECK_FALSE(observations_differ(c, t0, d, t0 + seconds(4), slack));
+  CHECK(observations_differ(d, t0, c, t0, slack));  // un-deprecated
+}
