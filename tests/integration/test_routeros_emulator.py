@@ -58,6 +58,17 @@ class EmulatorTest(unittest.TestCase):
     def put(self, path, body):
         return self.emu.rest("PUT", path, body)
 
+    def test_body_needs_json_content_type(self):
+        ctx = ssl.create_default_context(cafile=self.emu.cert_file)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.emu.rest_port, context=ctx, timeout=10)
+        token = base64.b64encode(("%s:%s" % (self.emu.user, self.emu.password)).encode()).decode()
+        conn.request("PUT", "/rest/routing/table", body=b'{"name":"emu-ct"}',
+                     headers={"Authorization": "Basic " + token, "Content-Type": "text/plain"})
+        r = conn.getresponse()
+        self.assertEqual(r.status, 400)
+        self.assertIn(b"Content-Type", r.read())
+        conn.close()
+
     def test_auth(self):
         status, body = self.emu.rest("GET", "/rest/system/resource", password="wrong")
         self.assertEqual((status, body), (401, {"error": 401, "message": "Unauthorized"}))

@@ -119,10 +119,14 @@ class RestHandler(BaseHTTPRequestHandler):
     def _read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
+            self.close_connection = True  # the unread body would spoil the next request on this connection
             raise RosError(400, "request too large")
         data = self.rfile.read(length) if length else b""
         if not data:
             return None
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise RosError(400, "expected Content-Type: application/json")  # UNCONFIRMED: the strict choice
         try:
             return json.loads(data)
         except ValueError:

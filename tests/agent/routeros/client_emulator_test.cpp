@@ -2,8 +2,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "agent/routeros/client.hpp"
 #include "emulator_fixture.hpp"
@@ -390,4 +392,26 @@ TEST_CASE("client: plain http works", "[routeros][emulator]") {
   o.ca_file.clear();
   Client client(o, emu.credentials());
   CHECK(client.list("routing/table").ok());
+}
+
+TEST_CASE("client: one Client shared by threads sends one request at a time", "[routeros][emulator]") {
+  REQUIRE_EMULATOR_TOOLS();
+  Emulator emu;
+  Client client(emu.options(), emu.credentials());
+  constexpr int kThreads = 3, kEach = 8;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto name = "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto added = client.add("routing/table", {{"name", name}});
+        auto listed = client.list("routing/table");
+        if (added.ok() && listed.ok()) ++ok;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(ok == kThreads * kEach);
+  CHECK(client.requests_sent() == 2u * kThreads * kEach);
+  CHECK(client.list("routing/table")->size() == 1u + kThreads * kEach);
 }
