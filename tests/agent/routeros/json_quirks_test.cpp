@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "agent/routeros/json_quirks.hpp"
 
@@ -88,4 +89,27 @@ TEST_CASE("request bodies are JSON objects of strings", "[routeros][json]") {
   CHECK(body["chain"] == "prerouting");
   CHECK(body["comment"] == "a\"b\x01");
   CHECK(nlohmann::json::parse(to_request_body({{"c", "caf\xe9"}}))["c"].is_string());
+}
+
+TEST_CASE("escaping leaves valid JSON alone and repairs any raw control bytes", "[routeros][json]") {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(0, 127), len(0, 40);
+  for (int round = 0; round < 500; ++round) {
+    std::string value;
+    for (int i = len(rng); i > 0; --i) value += static_cast<char>(byte(rng));
+    nlohmann::json j = {{"k", value}, {"n", round}, {"a", {value, "x"}}};
+    std::string valid = j.dump();
+    REQUIRE(escape_control_chars_in_strings(valid) == valid);
+
+    // The same text written raw between quotes, as RouterOS does: only '"' and '\' need escaping by the
+    // sender.
+    std::string raw_value;
+    for (char c : value) {
+      if (c == '"' || c == '\\') raw_value += '\\';
+      raw_value += c;
+    }
+    auto parsed = parse_body("{\"k\":\"" + raw_value + "\"}", "t");
+    REQUIRE(parsed.ok());
+    REQUIRE((*parsed)["k"].get<std::string>() == value);
+  }
 }
