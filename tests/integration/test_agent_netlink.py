@@ -91,7 +91,10 @@ class Topology:
             sh(*r, "sysctl", "-qw", "net.ipv6.conf.%s.accept_dad=0" % self.router_if)
             sh("ip", "-n", self.router_ns, "link", "set", self.router_if, "up")
         else:
-            sh("ip", "-n", self.host_ns, "link", "add", self.host_if, "type", "dummy")
+            # No dummy driver everywhere: a veth whose peer stays in the same namespace.
+            peer = self.host_if + "p"
+            sh("ip", "-n", self.host_ns, "link", "add", self.host_if, "type", "veth", "peer", "name", peer)
+            sh("ip", "-n", self.host_ns, "link", "set", peer, "up")
         sh(*h, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=0")
         for key, value in (("forwarding", 0), ("accept_ra", 1), ("autoconf", 1), ("accept_dad", 0)):
             sh(*h, "sysctl", "-qw", "net.ipv6.conf.%s.%s=%d" % (self.host_if, key, value))
