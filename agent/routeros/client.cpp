@@ -237,6 +237,7 @@ struct Client::Impl {
       last_status = 0;
       TransportFailure kind = classify(code, check);
       std::string curl_message = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+      if (code == CURLE_WRITE_ERROR) curl_message = "the reply exceeded the 64 MiB limit";
       transport_retry = transport_retryable(kind, code);
       return make_error(describe_transport_error(method, path, base, kind, curl_message, check.seen));
     }
@@ -246,6 +247,7 @@ struct Client::Impl {
     last_status = reply.status;
     return reply;
   }
+
   // Sends the request, retrying idempotent ones. Returns the 2xx reply, or an error naming what to do.
   Result<Reply> request(const char* method, const std::string& path, const std::string* body, bool idempotent,
                         bool not_found_ok = false) {
