@@ -227,11 +227,23 @@ void Agent::finish_round(const RoundOutcome& outcome, const std::string& reason,
   const std::size_t changes = outcome.plan.operations.size();
   if (changes == 0) {
     log::event(spdlog::level::debug, "reconcile_in_sync", {{"reason", reason}});
+  } else if (options_.dry_run && render_plan(outcome.plan) == last_dry_run_plan_) {
+    log::event(spdlog::level::debug, "dry_run_plan_unchanged",
+               {{"changes", static_cast<std::uint64_t>(changes)}});
   } else if (options_.dry_run) {
+    last_dry_run_plan_ = render_plan(outcome.plan);
     log::event(spdlog::level::info, "dry_run_plan",
-               {{"reason", reason},
-                {"changes", static_cast<std::uint64_t>(changes)},
-                {"plan", render_plan(outcome.plan)}});
+               {{"reason", reason}, {"changes", static_cast<std::uint64_t>(changes)}});
+    for (const Operation& op : outcome.plan.operations) {
+      std::string fields;
+      for (const auto& [k, v] : op.fields) fields += (fields.empty() ? "" : " ") + k + "=" + v;
+      log::event(
+          spdlog::level::info, "dry_run_would_write",
+          {{"op", std::string(to_string(op.verb)) + " " + op.menu + (op.id.empty() ? "" : " " + op.id)},
+           {"what", op.label},
+           {"reason", op.reason},
+           {"fields", fields}});
+    }
   } else {
     log::event(spdlog::level::info, "reconciled",
                {{"reason", reason},

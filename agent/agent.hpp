@@ -75,6 +75,7 @@ class Agent {
   std::string again_reason_;
   int failures_ = 0;
   std::vector<std::string> last_warnings_;
+  std::string last_dry_run_plan_;  // logged in full only when it changes
 
   mutable std::mutex status_mutex_;
   AgentStatus status_;
