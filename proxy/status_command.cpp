@@ -1,0 +1,67 @@
+#include "proxy/status_command.hpp"
+
+#include "common/control/format.hpp"
+#include "common/control/status_cli.hpp"
+
+namespace sixgate::proxy {
+
+using control::format_ago;
+using control::format_lifetime;
+using control::format_unix_ms;
+using control::text_of;
+
+std::string render_proxy_status(const nlohmann::json& status) {
+  std::string out = "sixgate-proxy " + text_of(status, "version", "?") + ": " +
+                    (status.value("healthy", false) ? "healthy" : "UNHEALTHY") + "\n";
+  auto channel = status.find("channel");
+  if (channel == status.end() || !channel->is_object()) return out + "channel: not configured\n";
+
+  control::Table listen({"LISTEN", "STATE"});
+  for (const auto& l : channel->value("listen", nlohmann::json::array()))
+    listen.add(
+        {text_of(l, "address"), l.value("bound", false) ? "bound" : "NOT BOUND: " + text_of(l, "error")});
+  out += "\n" + listen.render();
+
+  control::Table sites({"SITE", "HEALTH", "ROUTED PREFIX", "AGENT", "LAST SEEN", "SYNC", "LAST CHANGE"});
+  std::string details;
+  for (const auto& site : channel->value("sites", nlohmann::json::array())) {
+    const std::string name = text_of(site, "name");
+    const auto peers = site.value("peers", nlohmann::json::array());
+    if (peers.empty())
+      sites.add({name, text_of(site, "health"), text_of(site, "routed_prefix"), "-", "never", "-", "-"});
+    for (const auto& peer : peers) {
+      const auto sync = peer.value("sync", nlohmann::json::object());
+      std::string sync_text = text_of(sync, "state");
+      if (text_of(sync, "reason", "") != "") sync_text += " (" + text_of(sync, "reason") + ")";
+      sites.add({name, peer.value("stale", false) ? "stale" : text_of(site, "health"),
+                 text_of(site, "routed_prefix"), text_of(peer, "sender") + " " + text_of(peer, "address"),
+                 format_ago(peer["last_seen_ago_ms"]), sync_text,
+                 format_unix_ms(peer["last_change_unix_ms"])});
+      control::Table prefixes({"DELEGATED PREFIX", "VALID", "PREFERRED"});
+      for (const auto& p : peer.value("prefixes", nlohmann::json::array()))
+        prefixes.add(
+            {text_of(p, "prefix"), format_lifetime(p["valid_s"]), format_lifetime(p["preferred_s"])});
+      details += "\n" + name + " (" + text_of(peer, "sender") + ", agent " + text_of(peer, "agent_version") +
+                 "):\n" + prefixes.render("  ");
+      if (peer.value("routed_prefix_mismatch", false))
+        details += "  WARNING: agent's routed prefix " + text_of(peer, "agent_routed_prefix") +
+                   " differs from " + text_of(site, "routed_prefix") + "\n";
+    }
+  }
+  out += "\n" + sites.render() + details;
+
+  std::string drops;
+  const auto counters = channel->value("counters", nlohmann::json::object());
+  for (const auto& [reason, n] : counters.value("dropped", nlohmann::json::object()).items())
+    if (n.is_number_unsigned() && n.get<std::uint64_t>() > 0) drops += " " + reason + "=" + n.dump();
+  out += "\nmessages: accepted=" + counters.value("accepted", nlohmann::json(0)).dump() +
+         (drops.empty() ? " dropped=0" : " dropped:" + drops) + "\n";
+  return out;
+}
+
+int run_proxy_status_command(int argc, char** argv) {
+  return control::run_status_command({"sixgate-proxy", "/run/sixgate/proxy.sock", render_proxy_status}, argc,
+                                     argv);
+}
+
+}  // namespace sixgate::proxy
