@@ -33,30 +33,50 @@ constexpr std::size_t kMaxHttpHead = 16384;
 constexpr std::size_t kReadChunk = 4096;
 }  // namespace
 
+AccessRecord::AccessRecord(std::atomic<std::size_t>& a, std::string listener_text)
+    : active(&a), started(std::chrono::steady_clock::now()), listener(std::move(listener_text)) {}
+
+AccessRecord::~AccessRecord() {
+  active->fetch_sub(1, std::memory_order_relaxed);
+}
+
+void AccessRecord::log(std::string_view outcome, std::string_view reason, const RelayResult& relayed) const {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  log::event(spdlog::level::info, "connection",
+             {{"client", client},
+              {"listener", listener},
+              {"proto", to_string(proto)},
+              {"sni", sni.empty() ? std::string_view("-") : std::string_view(sni)},
+              {"backend", backend},
+              {"src", src},
+              {"up", replayed + relayed.client_to_backend},
+              {"down", relayed.backend_to_client},
+              {"ms", static_cast<std::int64_t>(ms.count())},
+              {"outcome", outcome},
+              {"reason", reason}});
+}
+
 Connection::Connection(WorkerContext& ctx, StreamSocket client, const std::string& listener)
     : ctx_(ctx),
       runtime_(ctx.runtime),
       resolver_(ctx.resolver),
       client_(std::move(client)),
       backend_(ctx.io),
-      listener_(listener),
-      started_(std::chrono::steady_clock::now()),
+      record_(std::make_shared<AccessRecord>(ctx.active, listener)),
       timer_(ctx.io) {}
-
-Connection::~Connection() {
-  ctx_.active.fetch_sub(1, std::memory_order_relaxed);
-}
 
 void Connection::start() {
   socklen_t len = sizeof peer_;
   ::getpeername(client_.native_handle(), reinterpret_cast<sockaddr*>(&peer_), &len);
   len = sizeof local_;
   ::getsockname(client_.native_handle(), reinterpret_cast<sockaddr*>(&local_), &len);
+  record_->client = to_string(peer_);
   const auto& cfg = runtime_->config;
   if (cfg.mode == Mode::nat46) {
     auto v4 = client_ipv4(peer_);
     if (!v4) return finish("refused", "client_not_ipv4");  // nothing to embed in the NAT46 source
     source_ = embed_ipv4(*cfg.nat46_prefix, *v4).value();
+    record_->src = source_->to_string();
   }
   timer_.expires_after(cfg.hello_timeout);
   timer_.async_wait([self = shared_from_this()](const error_code& ec) {
@@ -86,7 +106,7 @@ void Connection::read_hello() {
 void Connection::on_hello_bytes() {
   const auto& cfg = runtime_->config;
   if (protocol_ == Protocol::need_more) {
-    protocol_ = sniff(buffer_);
+    protocol_ = record_->proto = sniff(buffer_);
     switch (protocol_) {
       case Protocol::need_more:
         return read_hello();
@@ -142,11 +162,12 @@ void Connection::on_name_known(const std::optional<std::string>& raw_name) {
   } else {
     auto canonical = canonical_hostname(*raw_name);
     if (!canonical) {
-      name_ = log::bounded(*raw_name, 128);
+      record_->sni = log::bounded(*raw_name, 128);
       return refuse("bad_name", Alert::unrecognized_name);
     }
     name_ = std::move(*canonical);
   }
+  record_->sni = name_;
   hello_.reset();
   http_.reset();
   if (cfg.mode == Mode::unix_socket) return connect_unix();
@@ -190,7 +211,7 @@ void Connection::on_lookup(const Lookup& lookup) {
                   Alert::unrecognized_name);
   timer_.expires_after(cfg.connect_timeout);
   timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || self->done_ || self->relay_) return;
+    if (ec || self->done_ || self->relaying_) return;
     self->timed_out_ = true;
     error_code ignored;
     self->backend_.close(ignored);  // the pending wait completes with operation_aborted
@@ -216,7 +237,7 @@ void Connection::connect_unix() {
   if (candidates_.empty()) return refuse("no_unix_socket", Alert::unrecognized_name);
   timer_.expires_after(runtime_->config.connect_timeout);
   timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || self->done_ || self->relay_) return;
+    if (ec || self->done_ || self->relaying_) return;
     self->timed_out_ = true;
     error_code ignored;
     self->backend_.close(ignored);
@@ -232,7 +253,7 @@ void Connection::connect_next() {
     return refuse("connect_failed:" + last_connect_error_, Alert::internal_error);
   }
   const Endpoint& to = candidates_[next_candidate_++];
-  backend_text_ = to_string(to.address);
+  record_->backend = to_string(to.address);
   auto fd = start_connect(to, source_);
   if (!fd) {
     last_connect_error_ = fd.error().message;
@@ -285,7 +306,7 @@ void Connection::replay() {
   std::vector<std::uint8_t> out;
   if (runtime_->config.proxy_proto) out = proxy_v2_header(peer_, local_);
   out.insert(out.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(replay_from_), buffer_.end());
-  replayed_ = buffer_.size() - replay_from_;
+  record_->replayed = buffer_.size() - replay_from_;
   std::vector<std::uint8_t>().swap(buffer_);
   auto bytes = std::make_shared<std::vector<std::uint8_t>>(std::move(out));
   asio::async_write(backend_, asio::buffer(*bytes),
@@ -296,14 +317,15 @@ void Connection::replay() {
                     });
 }
 
+// From here on the Relay owns the sockets and the AccessRecord; this Connection object goes away as soon as
+// the handler that called us returns.
 void Connection::start_relay() {
-  relay_ = std::make_shared<Relay>(std::move(client_), std::move(backend_), ctx_.pipes,
-                                   runtime_->config.idle_timeout,
-                                   [self = shared_from_this()](const RelayResult& r) {
-                                     self->relay_result_ = r;
-                                     self->finish("relayed", r.outcome);
-                                   });
-  relay_->start();
+  relaying_ = done_ = true;
+  timer_.cancel();
+  auto relay = std::make_shared<Relay>(
+      std::move(client_), std::move(backend_), ctx_.pipes, runtime_->config.idle_timeout,
+      [record = record_](const RelayResult& r) { record->log("relayed", r.outcome, r); });
+  relay->start();
 }
 
 void Connection::refuse(std::string reason, Alert alert) {
@@ -325,20 +347,7 @@ void Connection::finish(std::string outcome, std::string reason) {
   error_code ignored;
   client_.close(ignored);
   backend_.close(ignored);
-  auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
-  log::event(spdlog::level::info, "connection",
-             {{"client", to_string(peer_)},
-              {"listener", listener_},
-              {"proto", to_string(protocol_)},
-              {"sni", name_.empty() ? std::string("-") : name_},
-              {"backend", backend_text_},
-              {"src", source_ ? source_->to_string() : std::string("-")},
-              {"up", replayed_ + relay_result_.client_to_backend},
-              {"down", relay_result_.backend_to_client},
-              {"ms", static_cast<std::int64_t>(ms.count())},
-              {"outcome", outcome},
-              {"reason", reason}});
+  record_->log(outcome, reason, RelayResult{});
 }
 
 }  // namespace sixgate::proxy

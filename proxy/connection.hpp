@@ -3,12 +3,14 @@
 // decide the backend, connect from the NAT46 source, replay the buffered bytes, relay. See connection.cpp.
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proxy/core/client_hello.hpp"
@@ -21,11 +23,27 @@
 
 namespace sixgate::proxy {
 
+// What the connection's access-log line needs. It outlives the Connection once the relay has taken over (an
+// idle relayed connection then costs the Relay and this record only), and it holds the connection's place in
+// `active` until it is destroyed.
+struct AccessRecord {
+  AccessRecord(std::atomic<std::size_t>& a, std::string listener_text);
+  ~AccessRecord();
+  AccessRecord(const AccessRecord&) = delete;
+  AccessRecord& operator=(const AccessRecord&) = delete;
+  void log(std::string_view outcome, std::string_view reason, const RelayResult& relayed) const;
+
+  std::atomic<std::size_t>* active;
+  std::chrono::steady_clock::time_point started;
+  std::string client, listener, sni, backend = "-", src = "-";
+  Protocol proto = Protocol::need_more;
+  std::uint64_t replayed = 0;  // client bytes sent to the backend before the relay started
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // `ctx.active` has already been incremented for this connection; the destructor decrements it.
+  // `ctx.active` has already been incremented for this connection; the AccessRecord gives the place back.
   Connection(WorkerContext& ctx, StreamSocket client, const std::string& listener);
-  ~Connection();
   void start();
 
  private:
@@ -49,9 +67,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<Resolver> resolver_;
   StreamSocket client_;
   StreamSocket backend_;
-  std::string listener_;
+  std::shared_ptr<AccessRecord> record_;
   sockaddr_storage peer_{}, local_{};
-  std::chrono::steady_clock::time_point started_;
   boost::asio::steady_timer timer_;  // hello timeout, then connect timeout
 
   std::vector<std::uint8_t> buffer_;  // every byte read from the client before the relay, replayed unchanged
@@ -65,13 +82,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<Endpoint> candidates_;
   std::size_t next_candidate_ = 0;
   std::optional<Ipv6Address> source_;
-  std::string backend_text_ = "-";
   std::string last_connect_error_;
   bool timed_out_ = false;
   bool done_ = false;
-  std::shared_ptr<Relay> relay_;
-  RelayResult relay_result_;
-  std::uint64_t replayed_ = 0;  // client bytes sent to the backend before the relay started
+  bool relaying_ = false;
 };
 
 }  // namespace sixgate::proxy

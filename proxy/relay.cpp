@@ -23,8 +23,8 @@ Relay::Relay(StreamSocket client, StreamSocket backend, PipePool& pipes,
       backend_(std::move(backend)),
       pipes_(pipes),
       idle_timeout_(idle_timeout),
-      done_(std::move(done)),
-      idle_timer_(client_.get_executor()) {
+      done_(std::move(done)) {
+  if (idle_timeout_.count() > 0) idle_timer_.emplace(client_.get_executor());
   up_.src = &client_;
   up_.dst = &backend_;
   up_.src_name = "client";
@@ -47,8 +47,8 @@ void Relay::start() {
 void Relay::arm_idle_timer() {
   if (idle_timeout_.count() == 0 || over_) return;
   auto due = last_activity_ + idle_timeout_;
-  idle_timer_.expires_at(due);
-  idle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  idle_timer_->expires_at(due);
+  idle_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->over_) return;
     if (std::chrono::steady_clock::now() - self->last_activity_ >= self->idle_timeout_)
       self->finish("idle_timeout");
@@ -66,65 +66,76 @@ void Relay::pump(Direction& d) {
   asio::post(client_.get_executor(), [self = shared_from_this(), &d] { self->pump(d); });
 }
 
-// One step of splice(src -> pipe) or splice(pipe -> dst). Returns true when it made progress and may go on.
+// One round: top the pipe up from the source (up to its capacity, so a slow destination lets us read ahead),
+// then move what the pipe holds to the destination. Returns true when it made progress and may go on;
+// otherwise it has started the wait that will resume it (destination writable if bytes are waiting, else
+// source readable), finished the direction, or failed the relay.
 bool Relay::pump_splice(Direction& d) {
   const int src = d.src->native_handle(), dst = d.dst->native_handle();
+  bool progress = false;
+  if (!d.eof && (!d.pipe || d.in_pipe < d.pipe->capacity)) {
+    if (!d.pipe) {
+      d.pipe = pipes_.take();
+      if (!d.pipe) {
+        d.copy_mode = true;
+        return true;
+      }
+    }
+    ssize_t n = ::splice(src, nullptr, d.pipe->write_end, nullptr, d.pipe->capacity - d.in_pipe,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      d.in_pipe += static_cast<std::size_t>(n);
+      d.bytes += static_cast<std::uint64_t>(n);
+      progress = true;
+    } else if (n == 0) {
+      d.eof = true;
+      progress = true;
+    } else if (errno == EINTR) {
+      return true;
+    } else if ((errno == EINVAL || errno == ENOSYS) && d.bytes == 0) {  // this socket type cannot splice
+      pipes_.give(*d.pipe);
+      d.pipe.reset();
+      d.copy_mode = true;
+      return true;
+    } else if (errno != EAGAIN) {
+      fail(d.src_name, errno);
+      return false;
+    }
+  }
+  bool dst_full = false;
   if (d.in_pipe > 0) {
     ssize_t n =
         ::splice(d.pipe->read_end, nullptr, dst, nullptr, d.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       d.in_pipe -= static_cast<std::size_t>(n);
-      last_activity_ = std::chrono::steady_clock::now();
+      progress = true;
+    } else if (n < 0 && errno == EINTR) {
       return true;
-    }
-    if (n < 0 && errno == EINTR) return true;
-    if (n < 0 && errno == EAGAIN) {
-      wait(d, *d.dst, true);
+    } else if (n < 0 && errno == EAGAIN) {
+      dst_full = true;
+    } else {
+      fail(d.dst_name, n < 0 ? errno : EPIPE);
       return false;
     }
-    fail(d.dst_name, n < 0 ? errno : EPIPE);
-    return false;
   }
-  if (d.eof) {
-    if (d.pipe) pipes_.give(*d.pipe), d.pipe.reset();
+  if (d.in_pipe == 0 && d.pipe && (d.eof || !progress)) {
+    pipes_.give(*d.pipe);  // empty: an idle direction holds no pipe
+    d.pipe.reset();
+  }
+  if (d.eof && d.in_pipe == 0) {
     ::shutdown(dst, SHUT_WR);
     d.finished = true;
     if (up_.finished && down_.finished) finish("closed");
     return false;
   }
-  if (!d.pipe) {
-    d.pipe = pipes_.take();
-    if (!d.pipe) {
-      d.copy_mode = true;
-      return true;
-    }
-  }
-  ssize_t n =
-      ::splice(src, nullptr, d.pipe->write_end, nullptr, d.pipe->capacity, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-  if (n > 0) {
-    d.in_pipe = static_cast<std::size_t>(n);
-    d.bytes += static_cast<std::uint64_t>(n);
+  if (progress) {
     last_activity_ = std::chrono::steady_clock::now();
     return true;
   }
-  if (n == 0) {
-    d.eof = true;
-    return true;
-  }
-  if (errno == EINTR) return true;
-  if (errno == EAGAIN) {
-    pipes_.give(*d.pipe);  // empty: an idle direction holds no pipe
-    d.pipe.reset();
+  if (dst_full)
+    wait(d, *d.dst, true);
+  else
     wait(d, *d.src, false);
-    return false;
-  }
-  if ((errno == EINVAL || errno == ENOSYS) && d.bytes == 0) {  // this socket type cannot splice: copy instead
-    pipes_.give(*d.pipe);
-    d.pipe.reset();
-    d.copy_mode = true;
-    return true;
-  }
-  fail(d.src_name, errno);
   return false;
 }
 
@@ -198,7 +209,7 @@ void Relay::stop(const std::string& why) {
 void Relay::finish(const std::string& outcome) {
   if (over_) return;
   over_ = true;
-  idle_timer_.cancel();
+  if (idle_timer_) idle_timer_->cancel();
   for (Direction* d : {&up_, &down_}) {
     if (d->pipe) {
       // A pipe with bytes left in it cannot be reused by another connection.

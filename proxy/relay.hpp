@@ -63,7 +63,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
   std::chrono::milliseconds idle_timeout_;
   Done done_;
   Direction up_, down_;
-  boost::asio::steady_timer idle_timer_;
+  std::optional<boost::asio::steady_timer> idle_timer_;  // only with an idle timeout
   std::chrono::steady_clock::time_point last_activity_;
   bool over_ = false;
 };

@@ -104,8 +104,10 @@ ip netns exec "$BE" python3 "$TMP/backend.py" "$TMP" >"$TMP/backend.out" 2>"$TMP
 PIDS+=($!)
 
 # --- proxy -----------------------------------------------------------------------------------------------
+# backend-cidr comes from the file so that SIGHUP can change it (flags would win over the file).
+printf 'backend-cidr = ["2001:db8:1::/64"]\n' >"$TMP/proxy.toml"
 ip netns exec "$PX" "$PROXY" -listen tcp:443 -listen tcp:80 -listen tcp:5432 -mode nat46 \
-  -nat46-prefix 64:ff9b:1:: -backend-cidr 2001:db8:1::/64 --resolver 127.0.0.1 --hello-timeout 2s \
+  -nat46-prefix 64:ff9b:1:: --config "$TMP/proxy.toml" --resolver 127.0.0.1 --hello-timeout 2s \
   --connect-timeout 3s --workers 2 --drain-timeout 3s >"$TMP/proxy.log" 2>&1 &
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
@@ -151,6 +153,21 @@ try:
     elif what == "http":
         s = socket.create_connection(("192.0.2.1", 80), timeout=5)
         s.sendall(b"GET / HTTP/1.1\r\nHost: App.Test\r\nConnection: close\r\n\r\n")
+        out = b""
+        while True:
+            d = s.recv(4096)
+            if not d: break
+            out += d
+        print(out.decode(errors="replace"))
+    elif what == "hold":  # handshake now, request only once the file sys.argv[2] exists (after a reload)
+        s = ctx.wrap_socket(socket.create_connection(("192.0.2.1", 443), timeout=20), server_hostname="app.test")
+        print("handshake_done", flush=True)
+        for _ in range(200):
+            try:
+                open(sys.argv[2]).close(); break
+            except OSError:
+                time.sleep(0.05)
+        s.sendall(b"GET / HTTP/1.0\r\nHost: app.test\r\n\r\n")
         out = b""
         while True:
             d = s.recv(4096)
@@ -226,6 +243,28 @@ log_has "NXDOMAIN" 'reason=nxdomain'
 log_has "no SNI" 'reason=no_sni'
 log_has "bad name" 'reason=bad_name'
 log_has "hello timeout" 'reason=hello_timeout'
+
+# SIGHUP: a new backend-cidr applies to new connections; an established one keeps going.
+in_cl python3 "$TMP/client.py" hold "$TMP/go" >"$TMP/hold.out" 2>&1 &
+HOLD_PID=$!
+for _ in $(seq 1 50); do grep -q handshake_done "$TMP/hold.out" && break; sleep 0.1; done
+printf 'backend-cidr = ["2001:db8:99::/64"]\n' >"$TMP/proxy.toml"
+kill -HUP "$PROXY_PID"
+for _ in $(seq 1 50); do grep -q 'reloaded' "$TMP/proxy.log" && break; sleep 0.1; done
+out=$(client tls app.test)
+expect "after SIGHUP, app.test (now outside the reloaded -backend-cidr) is refused" "UNRECOGNIZED_NAME" "$out"
+touch "$TMP/go"
+wait "$HOLD_PID" || true
+expect "a connection established before SIGHUP still completes" "peer=64:ff9b:1::c000:202" "$(cat "$TMP/hold.out")"
+printf 'backend-cidr = [\n' >"$TMP/proxy.toml"
+kill -HUP "$PROXY_PID"
+for _ in $(seq 1 50); do grep -q 'reload_failed' "$TMP/proxy.log" && break; sleep 0.1; done
+log_has "a broken config on SIGHUP is reported" 'reload_failed'
+printf 'backend-cidr = ["2001:db8:1::/64"]\n' >"$TMP/proxy.toml"
+kill -HUP "$PROXY_PID"
+for _ in $(seq 1 50); do [ "$(grep -c 'info reloaded' "$TMP/proxy.log")" -ge 2 ] && break; sleep 0.1; done
+out=$(client tls app.test)
+expect "after a failed reload the proxy still runs, and a good one restores app.test" "peer=64:ff9b:1::c000:202" "$out"
 
 # SIGTERM: stop accepting, drain, exit 0.
 kill -TERM "$PROXY_PID"
