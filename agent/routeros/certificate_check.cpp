@@ -1,49 +1,13 @@
 #include "agent/routeros/certificate_check.hpp"
 
-#include <dlfcn.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <cctype>
-#include <mutex>
 
 namespace sixgate::agent::routeros {
 namespace {
-
-// The OpenSSL functions are looked up in the libssl/libcrypto that libcurl already loaded, rather than
-// linked: the SSL_CTX handed to our callback belongs to curl's OpenSSL, so we must call exactly that copy,
-// and the routeros library's link line carries only libcurl.
-struct OpenSsl {
-  decltype(&SSL_CTX_set_cert_verify_callback) set_cert_verify_callback = nullptr;
-  decltype(&SSL_CTX_set_verify) set_verify = nullptr;
-  decltype(&X509_STORE_CTX_get0_cert) store_ctx_get0_cert = nullptr;
-  decltype(&X509_digest) digest = nullptr;
-  decltype(&EVP_sha256) sha256 = nullptr;
-  decltype(&X509_verify_cert) verify_cert = nullptr;
-  bool complete() const {
-    return set_cert_verify_callback && set_verify && store_ctx_get0_cert && digest && sha256 && verify_cert;
-  }
-};
-
-template <class F>
-void resolve(F& fn, const char* name) {
-  fn = reinterpret_cast<F>(::dlsym(RTLD_DEFAULT, name));
-}
-
-const OpenSsl& openssl() {
-  static OpenSsl api;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    resolve(api.set_cert_verify_callback, "SSL_CTX_set_cert_verify_callback");
-    resolve(api.set_verify, "SSL_CTX_set_verify");
-    resolve(api.store_ctx_get0_cert, "X509_STORE_CTX_get0_cert");
-    resolve(api.digest, "X509_digest");
-    resolve(api.sha256, "EVP_sha256");
-    resolve(api.verify_cert, "X509_verify_cert");
-  });
-  return api;
-}
 
 std::string to_hex(const unsigned char* data, unsigned int len) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -60,12 +24,11 @@ std::string to_hex(const unsigned char* data, unsigned int len) {
 // asked) run the normal verification.
 int verify_certificate(X509_STORE_CTX* store, void* arg) {
   auto* check = static_cast<CertificateCheck*>(arg);
-  const OpenSsl& api = openssl();
-  X509* leaf = api.store_ctx_get0_cert(store);
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
   if (leaf != nullptr) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (api.digest(leaf, api.sha256(), md, &len) == 1) check->seen = to_hex(md, len);
+    if (X509_digest(leaf, EVP_sha256(), md, &len) == 1) check->seen = to_hex(md, len);
   }
   if (!check->pin.empty()) {
     if (check->seen != check->pin) {
@@ -74,17 +37,16 @@ int verify_certificate(X509_STORE_CTX* store, void* arg) {
     }
     if (!check->verify_chain) return 1;
   }
-  return api.verify_cert(store);
+  return X509_verify_cert(store);
 }
 
 CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* arg) {
   auto* check = static_cast<CertificateCheck*>(arg);
-  const OpenSsl& api = openssl();
   auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
-  api.set_cert_verify_callback(ctx, verify_certificate, check);
+  SSL_CTX_set_cert_verify_callback(ctx, verify_certificate, check);
   // With only a pin, curl runs with peer verification off, and OpenSSL ignores a failed verification in
   // SSL_VERIFY_NONE mode: make the handshake fail on it.
-  if (!check->pin.empty()) api.set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  if (!check->pin.empty()) SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   return CURLE_OK;
 }
 
@@ -111,9 +73,6 @@ Status install_certificate_check(CURL* curl, CertificateCheck* check) {
   if (backend.find("OpenSSL") == std::string_view::npos)
     return make_error("certificate pinning needs libcurl built with OpenSSL; this one uses \"" +
                       std::string(backend) + "\"");
-  if (!openssl().complete())
-    return make_error(
-        "certificate pinning: cannot find OpenSSL functions in the process (libcurl's OpenSSL)");
   if (curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) != CURLE_OK ||
       curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, check) != CURLE_OK)
     return make_error("certificate pinning: libcurl does not support CURLOPT_SSL_CTX_FUNCTION");
