@@ -42,6 +42,8 @@ Result<int> open_listener(const ListenSpec& spec) {
   if (fd < 0) return sys_error("-listen " + spec.text + ": socket");
   set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
   set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+  // Clients of every protocol we route speak first: wake us only when their first bytes are there.
+  set_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5);
   sockaddr_storage ss{};
   socklen_t sl = 0;
   if (v6) {

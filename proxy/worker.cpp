@@ -1,5 +1,7 @@
 #include "proxy/worker.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -91,6 +93,9 @@ void Worker::accept(Listener& l) {
       error_code ignored;
       socket.close(ignored);
     } else {
+      // Small TLS flights must not wait behind Nagle on their way back to the client.
+      int one = 1;
+      ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       std::make_shared<Connection>(ctx_, std::move(socket), l.text)->start();
     }
     accept(l);

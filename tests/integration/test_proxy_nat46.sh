@@ -174,6 +174,25 @@ try:
             if not d: break
             out += d
         print(out.decode(errors="replace"))
+    elif what == "idle":  # handshake through the proxy on sys.argv[2], then stay silent
+        s = ctx.wrap_socket(socket.create_connection(("192.0.2.1", int(sys.argv[2])), timeout=10),
+                            server_hostname="app.test")
+        t0 = time.monotonic()
+        try:
+            d = s.recv(100)
+            print("closed_after=%.2f" % (time.monotonic() - t0))
+        except (socket.timeout, ssl.SSLError) as e:
+            print("closed_after=%.2f (%s)" % (time.monotonic() - t0, e))
+    elif what == "flood":  # hold int(sys.argv[3]) connections to port sys.argv[2] open for 3 s
+        held = []
+        for _ in range(int(sys.argv[3])):
+            try:
+                held.append(socket.create_connection(("192.0.2.1", int(sys.argv[2])), timeout=2))
+                held[-1].sendall(b"\x16")
+            except OSError:
+                break
+        print("held=%d" % len(held), flush=True)
+        time.sleep(3)
     elif what == "slowloris":
         s = socket.create_connection(("192.0.2.1", 443), timeout=10)
         s.sendall(b"\x16")
@@ -265,6 +284,54 @@ kill -HUP "$PROXY_PID"
 for _ in $(seq 1 50); do [ "$(grep -c 'info reloaded' "$TMP/proxy.log")" -ge 2 ] && break; sleep 0.1; done
 out=$(client tls app.test)
 expect "after a failed reload the proxy still runs, and a good one restores app.test" "peer=64:ff9b:1::c000:202" "$out"
+
+# A second instance on an inherited listening socket (fd:3, as systemd passes it), shared by 2 workers, with
+# -backend-port, an idle timeout, and so few descriptors that accept() hits EMFILE.
+cat >"$TMP/inherit.py" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("192.0.2.1", 8443)); s.listen(128)
+os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+ip netns exec "$PX" bash -c 'ulimit -n 64; exec python3 "$@"' _ "$TMP/inherit.py" "$PROXY" -listen fd:3 \
+  -nat46-prefix 64:ff9b:1::/96 -backend-cidr 2001:db8:1::/64 -backend-port 443 --resolver 127.0.0.1 \
+  --idle-timeout 1s --workers 2 >"$TMP/proxy2.log" 2>&1 &
+PROXY2_PID=$!
+PIDS+=($PROXY2_PID)
+for _ in $(seq 1 50); do grep -q listening "$TMP/proxy2.log" && break; sleep 0.1; done
+out=$(in_cl curl -sk --max-time 10 --resolve app.test:8443:192.0.2.1 https://app.test:8443/ 2>&1 || true)
+expect "fd:3 listener with -backend-port 443 reaches the backend from the NAT46 source" "peer=64:ff9b:1::c000:202" "$out"
+out=$(client idle 8443)
+secs=$(sed -n 's/^closed_after=\([0-9.]*\).*/\1/p' <<<"$out")
+if [ -n "$secs" ] && awk -v s="$secs" 'BEGIN { exit !(s >= 0.5 && s < 5.0) }'; then
+  pass "an idle relayed connection is closed after --idle-timeout (${secs}s, timeout 1s)"
+else
+  fail "idle timeout: $out"
+fi
+grep -q 'reason=idle_timeout' "$TMP/proxy2.log" && pass "access log: idle_timeout" || fail "access log lacks idle_timeout"
+# 64 descriptors: the flood runs accept() into EMFILE. It must back off (one log line per episode, little CPU),
+# and accept again once descriptors are free.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+t0=$(ticks "$PROXY2_PID")
+client flood 8443 150 >/dev/null
+t1=$(ticks "$PROXY2_PID")
+n_err=$(grep -c 'accept_failed' "$TMP/proxy2.log" || true)
+if [ "$n_err" -ge 1 ] && [ "$n_err" -le 3 ] && [ $((t1 - t0)) -lt 100 ]; then
+  pass "EMFILE on accept: logged $n_err time(s), $((t1 - t0)) CPU ticks over 3 s (no spinning)"
+else
+  fail "EMFILE on accept: $n_err log lines, $((t1 - t0)) CPU ticks"
+fi
+ok2=0
+for _ in $(seq 1 30); do
+  out=$(in_cl curl -sk --max-time 5 --resolve app.test:8443:192.0.2.1 https://app.test:8443/ 2>&1 || true)
+  grep -q "peer=64:ff9b:1::c000:202" <<<"$out" && { ok2=1; break; }
+  sleep 0.3
+done
+[ $ok2 = 1 ] && pass "accepting again after EMFILE" || fail "no recovery after EMFILE: $out"
+kill -TERM "$PROXY2_PID" 2>/dev/null || true
 
 # SIGTERM: stop accepting, drain, exit 0.
 kill -TERM "$PROXY_PID"
