@@ -8,6 +8,7 @@ tests/integration/test_agent_netlink.py). Needs root. See README.md for the comm
 """
 
 import argparse
+import datetime
 import json
 import os
 import statistics
@@ -43,12 +44,29 @@ def steady_state(emu, agent, topo, poll_s, polls):
             "gets_per_poll_per_table": per_table, "by_path": c["by_path"]}
 
 
-def reaction(emu, topo, changes, lifetime_s, pause_s):
+def source_latencies(log_path, starts):
+    """Per change: ms from just before `ip addr add` to the agent's first netlink_prefixes line naming the prefix
+    (the netlink source's share of the reaction time; log timestamps are wall-clock, microsecond resolution)."""
+    first_seen = {}
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            if " netlink_prefixes " not in line:
+                continue
+            stamp = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+            stamp = stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+            for prefix in starts:
+                if prefix not in first_seen and prefix in line:
+                    first_seen[prefix] = stamp
+    return [round((first_seen[p] - wall) * 1000.0, 2) for p, wall in starts.items() if p in first_seen]
+
+
+def reaction(emu, topo, changes, lifetime_s, pause_s, starts):
     """Adds one address per change (new /64, finite lifetime so old ones age out) and times until it is listed."""
     samples = []
     for i in range(1, changes + 1):
         prefix = "2001:db8:77:%x::/64" % i
         address = "2001:db8:77:%x::1/64" % i
+        starts[prefix] = time.time()
         start = time.monotonic()  # before spawning `ip`: the measurement includes its start-up (a few ms)
         t.sh("ip", "-6", "addr", "add", address, "dev", topo.host_if, "valid_lft", str(lifetime_s),
              "preferred_lft", str(lifetime_s))
@@ -82,10 +100,12 @@ def main():
                             poll_interval_s=args.poll_interval_s)
             try:
                 steady = steady_state(emu, agent, topo, args.poll_interval_s, args.steady_polls)
-                samples = reaction(emu, topo, args.changes, args.lifetime_s, args.pause_s)
+                starts = {}
+                samples = reaction(emu, topo, args.changes, args.lifetime_s, args.pause_s, starts)
                 alive = agent.alive()
             finally:
                 agent.stop()
+            source_ms = source_latencies(agent.log_path, starts)
     result = {
         "what": "netlink change (ip -6 addr add, new /64) -> emulator address-list lists it",
         "config": {"debounce_ms": args.debounce_ms, "poll_interval_s": args.poll_interval_s,
@@ -93,6 +113,8 @@ def main():
         "reaction_ms": {"p50": round(percentile(samples, 50), 1), "p99": round(percentile(samples, 99), 1),
                         "min": round(min(samples), 1), "max": round(max(samples), 1),
                         "mean": round(statistics.mean(samples), 1), "samples": [round(s, 1) for s in samples]},
+        "netlink_source_ms": {"p50": percentile(source_ms, 50), "p99": percentile(source_ms, 99),
+                              "samples": source_ms} if source_ms else None,
         "steady_state": steady,
         "agent_alive_at_end": alive,
     }
