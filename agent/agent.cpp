@@ -170,7 +170,7 @@ void Agent::start_round(std::string reason) {
   retry_timer_.cancel();
   resync_timer_.cancel();
   DesiredState desired = desired_state(config_, {prefixes_.effective(), prefixes_.primary()});
-  ReconcileOptions opts{config_.policy.adopt};
+  ReconcileOptions opts{config_.policy.adopt, !awaiting_first_report_.empty()};
   log::event(spdlog::level::debug, "reconcile_start",
              {{"reason", reason}, {"prefixes", to_string(prefixes_.effective())}});
   boost::asio::post(worker_,

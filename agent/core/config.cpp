@@ -1,5 +1,7 @@
 #include "agent/core/config.hpp"
 
+#include "agent/core/duration.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -122,14 +124,6 @@ bool is_name(std::string_view s) {
   });
 }
 
-bool is_duration(std::string_view s) {
-  if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c)) || c == 'w' || c == 'd' || c == 'h' || c == 'm' ||
-           c == 's' || c == ':' || c == ' ';
-  });
-}
-
 std::string hex_only(std::string_view s) {
   std::string out;
   for (char c : s)
@@ -199,7 +193,7 @@ RulePosition parse_position(Section& s, std::string_view text) {
   s.fail("position", "expected \"top\", \"bottom\" or \"before:<comment of a rule>\", got " + quoted(text));
 }
 
-void read_policy(Section& s, PolicyConfig& p) {
+void read_policy(Section& s, PolicyConfig& p, std::chrono::seconds poll_interval) {
   if (auto mode = s.string("mode")) {
     if (*mode == "address-list")
       p.mode = PolicyMode::address_list;
@@ -230,8 +224,13 @@ void read_policy(Section& s, PolicyConfig& p) {
   if (auto v = s.integer("distance", 1, 255)) p.distance = static_cast<int>(*v);
   s.boolean("adopt", p.adopt);
   if (auto t = s.string("address_list_timeout")) {
-    if (!is_duration(*t))
+    auto d = parse_ros_duration(*t);
+    if (!d || *d <= std::chrono::seconds(0))
       s.fail("address_list_timeout", "expected a RouterOS duration such as \"1d\" or \"12h30m\"");
+    if (*d < 3 * poll_interval)
+      s.fail("address_list_timeout", "must be at least 3 x router.poll_interval_s (" +
+                                         std::to_string(poll_interval.count()) +
+                                         " s), so entries are refreshed before they run out");
     p.address_list_timeout = *t;
   }
   s.reject_unknown();
@@ -294,7 +293,7 @@ AgentConfig read_config(const toml::table& root, std::string_view origin) {
   if (!site)
     throw ConfigError{std::string(origin) + ": site.routed_prefix: missing (required), add a [site] table"};
   read_site(*site, c.site);
-  if (auto s = top.table("policy")) read_policy(*s, c.policy);
+  if (auto s = top.table("policy")) read_policy(*s, c.policy, c.router.poll_interval);
   if (c.policy.address_list.empty()) c.policy.address_list = "sixgate-" + c.site.name;
   if (auto s = top.table("sources")) read_sources(*s, c.sources);
   if (auto s = top.table("channel")) read_channel(*s, c.channel);

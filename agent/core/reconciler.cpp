@@ -1,5 +1,7 @@
 #include "agent/core/reconciler.hpp"
 
+#include "agent/core/duration.hpp"
+
 #include <algorithm>
 #include <optional>
 #include <sstream>
@@ -67,6 +69,17 @@ Drift drift(const DesiredObject& want, const RosObject& have) {
       d.write[key] = value;
       d.old[key] = present ? it->second : "(unset)";
       d.names.push_back(key);
+    }
+  }
+  // An entry with a timeout runs out on the router: renew it once half of it has passed.
+  if (auto t = want.fields.find("timeout"); t != want.fields.end()) {
+    auto it = have.find("timeout");
+    auto full = parse_ros_duration(t->second);
+    auto left = it == have.end() ? std::nullopt : parse_ros_duration(it->second);
+    if (full && left && *left * 2 < *full) {
+      d.write["timeout"] = t->second;
+      d.old["timeout"] = it->second;
+      d.names.push_back("timeout (renewed)");
     }
   }
   if (want.menu == menu::mangle) {
@@ -242,8 +255,9 @@ void plan_single(const DesiredState& d, const DesiredObject& want, const RouterT
     const RosObject* match = nullptr;
     const RosObject* same_name = nullptr;
     for (const RosObject& r : rows) {
-      if (tagged_by_other_sixgate(r, d.tag_prefix)) continue;
+      // Whoever owns a table with our name, a second one cannot be added.
       if (want.role == Role::table && get(r, "name") == get(want.fields, "name")) same_name = &r;
+      if (tagged_by_other_sixgate(r, d.tag_prefix)) continue;  // never adopted
       if (!is_dynamic(r) && exact_match(want, r) && !match) match = &r;
     }
     if (match && options.adopt) {
@@ -303,7 +317,9 @@ void plan_home_prefixes(const DesiredState& d, const RouterTables& actual, const
       }
     }
     std::string label = "home prefix " + get(r, "address") + " in " + get(r, "list");
-    if (!slot) {
+    if (!slot && options.keep_stale_home_prefixes) {
+      b.warnings.push_back(label + ": kept until every prefix source has reported");
+    } else if (!slot) {
       b.list_remove.push_back(op_remove(menu::address_list, r, label, "stale: no longer a home prefix"));
     } else if (covered[*slot]) {
       b.cleanup.push_back(op_remove(menu::address_list, r, label, "duplicate entry"));
@@ -318,7 +334,7 @@ void plan_home_prefixes(const DesiredState& d, const RouterTables& actual, const
     const DesiredObject& want = *wanted[i];
     const RosObject* same = nullptr;
     for (const RosObject& r : rows) {
-      if (tagged_by_other_sixgate(r, d.tag_prefix) && !is_dynamic(r)) continue;
+      // Any entry with this list and address (untagged, dynamic, another agent's) blocks a second one.
       if (get(r, "list") == get(want.fields, "list") &&
           field_matches(menu::address_list, "address", get(want.fields, "address"), r.count("address") != 0,
                         get(r, "address"))) {
@@ -328,12 +344,14 @@ void plan_home_prefixes(const DesiredState& d, const RouterTables& actual, const
     }
     if (!same) {
       b.list_add.push_back(op_add(want, "new home prefix"));
-    } else if (options.adopt && !is_dynamic(*same) && exact_match(want, *same)) {
+    } else if (options.adopt && !is_dynamic(*same) && !tagged_by_other_sixgate(*same, d.tag_prefix) &&
+               exact_match(want, *same)) {
       adopt(want, *same, b.list_add);
     } else {
       // RouterOS refuses a second entry with the same list and address; the existing one already excludes it.
       b.warnings.push_back(
-          want.label + ": an entry without our tag (" + id_of(*same) + ") already holds it; left " +
+          want.label + ": an entry without our tag (" + id_of(*same) + ", comment \"" +
+          get(*same, "comment") + "\") already holds it; left " +
           (is_dynamic(*same) ? "as it is (dynamic)" : "as it is (policy.adopt = true to manage it)"));
     }
   }

@@ -49,6 +49,9 @@ struct Plan {
 
 struct ReconcileOptions {
   bool adopt = false;
+  // Some prefix source has not reported yet (daemon startup): stale home-prefix entries are kept, since that
+  // source may still have them.
+  bool keep_stale_home_prefixes = false;
 };
 
 Plan plan(const DesiredState& desired, const RouterTables& actual, const ReconcileOptions& options);

@@ -328,6 +328,20 @@ class AgentAgainstEmulator(unittest.TestCase):
         self.assertIn('"before":"2001:db8:1200::/56, fd00::/8"', log)
         self.assertIn('"after":"2001:db8:1200::/56, 2001:db8:3400::/56, fd00::/8"', log)
 
+    def test_daemon_renews_entries_before_their_timeout(self):
+        self.start_daemon(self.write_config(poll=1, extra_policy='address_list_timeout = "5s"'))
+        self.wait_for("initial convergence", lambda: len(self.home_entries()) == 2)
+        deadline = time.monotonic() + 12  # more than two timeouts
+        while time.monotonic() < deadline:
+            self.assertEqual(self.home_entries(), ["2001:db8:1200::/56", "fd00::/8"], self.daemon_log())
+            time.sleep(0.25)
+        self.assertIn("timeout (renewed)", self.daemon_log_full())
+        self.assertEqual(self.stop_daemon(), 0)
+
+    def daemon_log_full(self):
+        with open(os.path.join(self.dir, "daemon.log")) as f:
+            return f.read()
+
     def test_daemon_dry_run_writes_nothing(self):
         self.start_daemon(self.write_config(poll=1), "--dry-run")
         self.wait_for("a dry-run plan", lambda: "dry_run_plan" in self.daemon_log())

@@ -155,6 +155,7 @@ TEST_CASE("config: errors name the file, the key and the line") {
       {"main table", site + "[policy]\nrouting_table = \"main\"\n", "policy.routing_table: must not be \"main\""},
       {"bad gateway", site + "[policy]\ngateway = \"fe80::zz%wg\"\n", "f.toml:4: policy.gateway"},
       {"bad timeout", site + "[policy]\naddress_list_timeout = \"one day\"\n", "policy.address_list_timeout"},
+      {"timeout below resync", site + "[policy]\naddress_list_timeout = \"1m\"\n", "f.toml:4: policy.address_list_timeout: must be at least 3 x"},
       {"name with colon", "[agent]\nname = \"a:b\"\n" + site, "f.toml:2: agent.name"},
       {"password in file", site + "[router]\npassword = \"secret\"\n", "router.password: credentials never"},
       {"user in file", site + "[router]\nuser = \"admin\"\n", "router.user: credentials never"},

@@ -505,3 +505,43 @@ TEST_CASE("reconciler: objects with our tag prefix but an unknown role are remov
   CHECK(p.operations[0].verb == Verb::remove);
   CHECK(p.operations[0].id == stale);
 }
+
+TEST_CASE("reconciler: entries with a timeout are renewed once half of it has passed") {
+  FakeRouter router;
+  auto d = want(config("address_list_timeout = \"1d\"\n"), {P("2001:db8:1200::/56")});
+  converge(router, d);
+  RosObject* entry = router.find_by_comment(L, "sixgate:cr1:home:home-prefix");
+  REQUIRE(entry);
+  (*entry)["timeout"] = "13h";  // more than half left
+  CHECK(plan(d, router.tables, {}).empty());
+  (*entry)["timeout"] = "11h59m";
+  auto p = plan(d, router.tables, {});
+  REQUIRE(p.operations.size() == 1);
+  CHECK(p.operations[0].verb == Verb::set);
+  CHECK(p.operations[0].fields == RosObject{{"timeout", "1d"}});
+  converge(router, d);
+}
+
+TEST_CASE("reconciler: an entry held by another agent or someone else blocks a duplicate add") {
+  FakeRouter router;
+  router.insert(
+      L,
+      {{"list", "sixgate-home"}, {"address", "2001:db8:1200::/56"}, {"comment", "sixgate:x:y:home-prefix"}});
+  router.insert(T, {{"name", "extip1_rt"}, {"fib", ""}, {"comment", "sixgate:x:y:table"}});
+  auto p = plan(want(config("adopt = true\n"), {P("2001:db8:1200::/56")}), router.tables, {true});
+  CHECK(summary(p) == std::vector<std::string>{"add " + R, "add " + M});
+  CHECK(p.warnings.size() >= 2);
+}
+
+TEST_CASE("reconciler: stale entries are kept while a source has not reported") {
+  FakeRouter router;
+  auto c = config();
+  converge(router, want(c, {P("2001:db8:1200::/56")}));
+  ReconcileOptions waiting;
+  waiting.keep_stale_home_prefixes = true;
+  auto p = plan(want(c, {P("fd00::/8")}), router.tables, waiting);
+  CHECK(summary(p) == std::vector<std::string>{"add " + L + " fd00::/8"});
+  auto later = plan(want(c, {P("fd00::/8")}), router.tables, {});
+  CHECK(summary(later) ==
+        std::vector<std::string>{"add " + L + " fd00::/8", "remove " + L + " 2001:db8:1200::/56"});
+}
