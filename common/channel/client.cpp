@@ -45,15 +45,34 @@ std::string optional_text(const std::optional<Ipv6Prefix>& p) {
 }  // namespace
 
 std::string fit_report_payload(AgentReport report, std::size_t max_payload) {
-  auto text = to_json(report).dump();
-  if (text.size() <= max_payload) return text;
-  if (report.sync_reason.size() > 80) report.sync_reason = report.sync_reason.substr(0, 77) + "...";
+  bool truncated = false;
+  // The receiver refuses more than kMaxPrefixes prefixes and text over kMaxTextField bytes; router error
+  // texts are not guaranteed to be UTF-8, so the reason is reduced to printable ASCII.
+  if (report.prefixes.size() > kMaxPrefixes) {
+    report.prefixes.resize(kMaxPrefixes);
+    truncated = true;
+  }
+  auto ascii = [](const std::string& text, std::size_t max) {
+    std::string out;
+    for (char c : text) {
+      if (out.size() == max) break;
+      out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    }
+    return out;
+  };
+  report.sync_reason = ascii(report.sync_reason, 200);
+  report.agent_version = ascii(report.agent_version, 64);
   for (;;) {
     auto j = to_json(report);
-    j["truncated"] = true;
-    text = j.dump();
-    if (text.size() <= max_payload || report.prefixes.empty()) return text;
-    report.prefixes.pop_back();
+    if (truncated) j["truncated"] = true;
+    auto text = j.dump();
+    if (text.size() <= max_payload || (report.prefixes.empty() && report.sync_reason.size() <= 80))
+      return text;
+    truncated = true;
+    if (report.sync_reason.size() > 80)
+      report.sync_reason = report.sync_reason.substr(0, 77) + "...";
+    else
+      report.prefixes.pop_back();
   }
 }
 

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "common/channel/client.hpp"
 #include "common/channel/payload.hpp"
 
 using namespace sixgate::channel;
@@ -99,4 +100,29 @@ TEST_CASE("payload: text parsing refuses invalid and deeply nested JSON") {
   CHECK_FALSE(parse_payload_text(std::string(9, '[') + std::string(9, ']')).ok());
   CHECK(parse_payload_text(R"({"s":"[[[[[[[[[[[["})").ok());  // brackets inside strings do not count
   CHECK_FALSE(parse_payload_text("{\"s\":\"\xff\"}").ok());   // invalid UTF-8
+}
+
+TEST_CASE("payload: fit_report_payload keeps every report acceptable to the receiver") {
+  AgentReport r;
+  r.agent_version = "0.1.0";
+  for (int i = 0; i < 40; ++i)
+    r.prefixes.push_back(
+        {sixgate::Ipv6Prefix::parse("2001:db8:" + std::to_string(1000 + i) + "::/56").value(), 3600, 1800});
+  r.sync = SyncState::error;
+  r.sync_reason = std::string(400, 'x') + "\xff\xfe";
+  for (std::size_t budget : {std::size_t{1100}, std::size_t{600}, std::size_t{300}}) {
+    auto text = fit_report_payload(r, budget);
+    INFO(budget << ": " << text);
+    CHECK(text.size() <= budget);
+    auto j = parse_payload_text(text);
+    REQUIRE(j.ok());
+    auto back = agent_report_from_json(*j);
+    REQUIRE(back.ok());
+    CHECK(back->prefixes.size() <= kMaxPrefixes);
+    CHECK((*j)["truncated"] == true);
+  }
+  AgentReport small;
+  small.agent_version = "0.1.0";
+  auto text = fit_report_payload(small, 1100);
+  CHECK(parse_payload_text(text).value().count("truncated") == 0);
 }
