@@ -121,6 +121,7 @@ void Agent::process_prefixes() {
   for (const PrefixChange& c : changes) log_change(c);
   publish_prefixes();
   arm_prefix_timer();
+  if (!changes.empty() && on_change_) on_change_();
   if (!changes.empty() && started_rounds_) {
     const PrefixChange& last = changes.back();
     request_reconcile("home prefixes changed: " + to_string(changes.front().before) + " -> " +
@@ -185,7 +186,12 @@ void Agent::start_round(std::string reason) {
 void Agent::finish_round(const RoundOutcome& outcome, const std::string& reason, bool verification) {
   in_flight_ = false;
   if (stopped_) return;
+  const SyncState before = status().sync;
+  settle_round(outcome, reason, verification);
+  if (on_change_ && status().sync != before) on_change_();
+}
 
+void Agent::settle_round(const RoundOutcome& outcome, const std::string& reason, bool verification) {
   if (outcome.plan.warnings != last_warnings_) {
     for (const std::string& w : outcome.plan.warnings)
       log::event(spdlog::level::warn, "plan_warning", {{"warning", w}});

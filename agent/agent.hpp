@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -46,6 +47,10 @@ class Agent {
   // Asks for a reconcile round now (coalesced with one in flight). On the io_context's thread.
   void request_reconcile(std::string reason);
 
+  // Called on the io_context's thread after the effective prefixes or the sync state changed (e.g. to push
+  // the news to the proxies at once).
+  void set_change_listener(std::function<void()> listener) { on_change_ = std::move(listener); }
+
  private:
   void on_report(const std::string& source, const std::vector<PrefixObservation>& observations);
   void process_prefixes();
@@ -53,6 +58,7 @@ class Agent {
   void arm_prefix_timer();
   void start_round(std::string reason);
   void finish_round(const RoundOutcome& outcome, const std::string& reason, bool verification);
+  void settle_round(const RoundOutcome& outcome, const std::string& reason, bool verification);
   void arm_resync_timer();
   void publish_prefixes();
 
@@ -75,7 +81,8 @@ class Agent {
   std::string again_reason_;
   int failures_ = 0;
   std::vector<std::string> last_warnings_;
-  std::string last_dry_run_plan_;  // logged in full only when it changes
+  std::string last_dry_run_plan_;
+  std::function<void()> on_change_;  // logged in full only when it changes
 
   mutable std::mutex status_mutex_;
   AgentStatus status_;

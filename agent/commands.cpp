@@ -9,6 +9,7 @@
 #include <string>
 
 #include "agent/agent.hpp"
+#include "agent/channel_client.hpp"
 #include "agent/one_shot.hpp"
 #include "agent/router_api.hpp"
 #include "agent/routeros/client.hpp"
@@ -42,11 +43,32 @@ int run_daemon(const AgentConfig& config, routeros::Client& client, bool dry_run
   AgentOptions options;
   options.dry_run = dry_run;
   Agent agent(io, config, make_router_api(client), make_sources(config, *source_router), options);
+  StatusGetter status = [&agent] { return agent.status(); };
+
+  // The proxies (channel) and `sixgate-agent status` (control socket) see agent.status(). Neither is needed
+  // to keep the router right, so a failure to start them is logged, not fatal.
+  std::unique_ptr<channel::ChannelClient> channel;
+  if (auto c = start_channel_client(io, config, status); c) {
+    channel = std::move(c).value();
+  } else {
+    log::event(spdlog::level::err, "channel_not_started", {{"error", c.error().message}});
+  }
+  if (channel) agent.set_change_listener([ch = channel.get()] { ch->notify_local_change(); });
+  std::unique_ptr<control::ControlServer> control;
+  if (auto c = start_control_socket(io, config, status, channel.get()); c) {
+    control = std::move(c).value();
+  } else {
+    log::event(spdlog::level::err, "control_socket_not_started",
+               {{"path", config.agent.control_socket}, {"error", c.error().message}});
+  }
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     log::event(spdlog::level::info, "signal", {{"signal", signo}});
     agent.stop();
+    if (channel) channel->stop();
+    control.reset();
     io.stop();
   });
   agent.start();
@@ -80,7 +102,7 @@ int run_agent_cli(int argc, char** argv) {
       app.add_subcommand("apply", "apply the changes once and exit (exit 0: in sync, 1: error)");
   apply->add_flag("--once", once, "required: apply once and exit (the daemon is `run`)")->required();
   apply->fallthrough();
-  // `status` belongs to the channel/control code (agent/status_command.hpp); main() routes it before this.
+  // `status` (agent/status_command.hpp) is routed by main() before this parser.
 
   try {
     app.parse(argc, argv);

@@ -1,7 +1,11 @@
+#include <string_view>
+
 #include "agent/commands.hpp"
+#include "agent/status_command.hpp"
 
 int main(int argc, char** argv) {
-  // `sixgate-agent status` (the control-socket client) lives in agent/status_command.hpp and is routed here
-  // before the command line below is parsed: if (argc > 1 && std::string_view(argv[1]) == "status") ...
+  // `sixgate-agent status [--json] [--control-socket PATH]` asks the running daemon over its control socket.
+  if (argc > 1 && std::string_view(argv[1]) == "status")
+    return sixgate::agent::run_agent_status_command(argc - 2, argv + 2);
   return sixgate::agent::run_agent_cli(argc, argv);
 }

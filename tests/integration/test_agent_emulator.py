@@ -38,7 +38,7 @@ def config_text(emu, extra_policy="", sources="", poll=30):
     return """
 [agent]
 name = "sgag"
-control_socket = "/tmp/sgag-unused.sock"
+control_socket = "{sock}"
 [router]
 url = "{url}"
 fingerprint_sha256 = "{fp}"
@@ -59,7 +59,7 @@ static = ["fd00::/8"]
 interface = "ether1"
 poll_interval_s = 1
 {sources}
-""".format(url=emu.base_url, fp=emu.fingerprint, cred=emu.agent_credentials, poll=poll, extra_policy=extra_policy,
+""".format(sock=emu.agent_socket, url=emu.base_url, fp=emu.fingerprint, cred=emu.agent_credentials, poll=poll, extra_policy=extra_policy,
            sources=sources)
 
 
@@ -72,6 +72,7 @@ class AgentAgainstEmulator(unittest.TestCase):
         self.emu.__enter__()
         self.addCleanup(self.emu.__exit__, None, None, None)
         self.emu.agent_credentials = os.path.join(self.dir, "router.cred")
+        self.emu.agent_socket = os.path.join(self.dir, "agent.sock")
         fd = os.open(self.emu.agent_credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write("%s\n%s\n" % (self.emu.user, self.emu.password))
@@ -314,6 +315,16 @@ class AgentAgainstEmulator(unittest.TestCase):
         # Reboot: timed entries gone, re-added.
         self.emu.control("POST", "/_emu/reboot")
         self.wait_for("entries after reboot", lambda: len(self.home_entries()) == 3)
+
+        # `sixgate-agent status` asks the daemon over its control socket.
+        r = subprocess.run([AGENT, "status", "--json", "--control-socket", self.emu.agent_socket],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        status = json.loads(r.stdout)
+        self.assertEqual(status["sync"]["state"], "in_sync", status)
+        prefixes = {p["prefix"]: p for p in status["prefixes"]}
+        self.assertTrue(prefixes["2001:db8:1200::/56"]["retained"], status)
+        self.assertEqual(prefixes["2001:db8:3400::/56"]["sources"], ["dhcp-client:ether1"], status)
 
         # Steady state: no writes over a few resyncs.
         time.sleep(1.5)
