@@ -1,0 +1,117 @@
+// The splice relay between two socket pairs: bytes arrive unchanged both ways, half-close travels in both
+// directions, and the result counts the bytes.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <optional>
+#include <string>
+
+#include "proxy/relay.hpp"
+
+using namespace sixgate::proxy;
+namespace asio = boost::asio;
+
+namespace {
+
+struct Pair {
+  int outer = -1;  // the test's end (client or backend)
+  int inner = -1;  // the end the relay gets
+  Pair() {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    outer = fds[0];
+    inner = fds[1];
+  }
+  ~Pair() { ::close(outer); }
+};
+
+StreamSocket adopt(asio::io_context& io, int fd) {
+  return StreamSocket(io, asio::generic::stream_protocol(AF_UNIX, 0), fd);
+}
+
+void run_until(asio::io_context& io, const std::function<bool()>& done) {
+  for (int i = 0; i < 500 && !done(); ++i) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::string read_all_available(int fd, std::size_t want, asio::io_context& io) {
+  std::string got;
+  run_until(io, [&] {
+    char buf[65536];
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    return got.size() >= want;
+  });
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
+  asio::io_context io;
+  Pair client, backend;
+  PipePool pipes;
+  std::optional<RelayResult> result;
+  auto relay =
+      std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes,
+                              std::chrono::milliseconds(0), [&](const RelayResult& r) { result = r; });
+  relay->start();
+
+  std::string up(300000, 'u');
+  for (std::size_t i = 0; i < up.size(); ++i) up[i] = static_cast<char>('a' + i % 26);
+  std::size_t sent = 0;
+  std::string got;
+  run_until(io, [&] {
+    if (sent < up.size()) {
+      ssize_t n = ::send(client.outer, up.data() + sent, up.size() - sent, MSG_DONTWAIT);
+      if (n > 0) sent += static_cast<std::size_t>(n);
+    }
+    char buf[65536];
+    ssize_t n = ::recv(backend.outer, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    return got.size() >= up.size();
+  });
+  CHECK(got == up);
+
+  // Client is done sending: the backend sees EOF, but may still answer.
+  ::shutdown(client.outer, SHUT_WR);
+  bool backend_eof = false;
+  run_until(io, [&] {
+    char c;
+    ssize_t n = ::recv(backend.outer, &c, 1, MSG_DONTWAIT);
+    backend_eof = n == 0;
+    return backend_eof;
+  });
+  CHECK(backend_eof);
+  CHECK_FALSE(result.has_value());
+
+  const std::string down = "reply after the client's half-close";
+  REQUIRE(::send(backend.outer, down.data(), down.size(), 0) == static_cast<ssize_t>(down.size()));
+  CHECK(read_all_available(client.outer, down.size(), io) == down);
+  ::shutdown(backend.outer, SHUT_WR);
+  run_until(io, [&] { return result.has_value(); });
+  REQUIRE(result.has_value());
+  CHECK(result->outcome == "closed");
+  CHECK(result->client_to_backend == up.size());
+  CHECK(result->backend_to_client == down.size());
+}
+
+TEST_CASE("relay: an idle timeout ends a silent relay") {
+  asio::io_context io;
+  Pair client, backend;
+  PipePool pipes;
+  std::optional<RelayResult> result;
+  auto relay =
+      std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes,
+                              std::chrono::milliseconds(50), [&](const RelayResult& r) { result = r; });
+  relay->start();
+  run_until(io, [&] { return result.has_value(); });
+  REQUIRE(result.has_value());
+  CHECK(result->outcome == "idle_timeout");
+  char c;
+  CHECK(::recv(client.outer, &c, 1, 0) == 0);  // the relay closed its ends
+}
