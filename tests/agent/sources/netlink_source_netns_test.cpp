@@ -68,24 +68,40 @@ class Topology {
     dir_ = std::filesystem::temp_directory_path() / ("sgns-radvd-" + id);
     std::filesystem::create_directories(dir_);
 
-    run("ip netns add " + router_ns_);
-    run("ip netns add " + host_ns_);
-    run("ip link add " + router_if_ + " netns " + router_ns_ + " type veth peer name " + host_if_ +
-        " netns " + host_ns_);
-    run("ip netns exec " + router_ns_ + " sysctl -qw net.ipv6.conf.all.forwarding=1");
-    run("ip netns exec " + router_ns_ + " sysctl -qw net.ipv6.conf." + router_if_ + ".accept_dad=0");
-    run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf.all.forwarding=0");
-    run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf." + host_if_ + ".forwarding=0");
-    run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf." + host_if_ + ".accept_ra=1");
-    run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf." + host_if_ + ".autoconf=1");
-    run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf." + host_if_ + ".accept_dad=0");
-    run("ip -n " + router_ns_ + " link set " + router_if_ + " up");
-    run("ip -n " + host_ns_ + " link set " + host_if_ + " up");
-    write_config(false);
-    start_radvd();
+    try {
+      run("ip netns add " + router_ns_);
+      run("ip netns add " + host_ns_);
+      run("ip link add " + router_if_ + " netns " + router_ns_ + " type veth peer name " + host_if_ +
+          " netns " + host_ns_);
+      run("ip netns exec " + router_ns_ + " sysctl -qw net.ipv6.conf.all.forwarding=1");
+      run("ip netns exec " + router_ns_ + " sysctl -qw net.ipv6.conf." + router_if_ + ".accept_dad=0");
+      run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf.all.forwarding=0");
+      run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf." + host_if_ + ".forwarding=0");
+      run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf." + host_if_ + ".accept_ra=1");
+      run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf." + host_if_ + ".autoconf=1");
+      run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf." + host_if_ + ".accept_dad=0");
+      run("ip -n " + router_ns_ + " link set " + router_if_ + " up");
+      run("ip -n " + host_ns_ + " link set " + host_if_ + " up");
+      write_config(false);
+      start_radvd();
+    } catch (...) {  // a failed step: the destructor will not run, so clean up here
+      cleanup();
+      throw;
+    }
   }
 
-  ~Topology() {
+  ~Topology() { cleanup(); }
+
+  void renumber() {
+    write_config(true);
+    REQUIRE(kill(radvd_pid_, SIGHUP) == 0);
+  }
+
+  const std::string& host_ns() const { return host_ns_; }
+  const std::string& host_if() const { return host_if_; }
+
+ private:
+  void cleanup() {
     if (radvd_pid_ > 0) {
       kill(radvd_pid_, SIGTERM);
       for (int i = 0; i < 50 && waitpid(radvd_pid_, nullptr, WNOHANG) == 0; ++i) usleep(100'000);
@@ -98,17 +114,9 @@ class Topology {
     std::system(("ip netns del " + host_ns_ + " >/dev/null 2>&1").c_str());
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
+    radvd_pid_ = -1;
   }
 
-  void renumber() {
-    write_config(true);
-    REQUIRE(kill(radvd_pid_, SIGHUP) == 0);
-  }
-
-  const std::string& host_ns() const { return host_ns_; }
-  const std::string& host_if() const { return host_if_; }
-
- private:
   void write_config(bool renumbered) {
     std::ofstream(dir_ / "radvd.conf") << radvd_config(router_if_, renumbered);
   }
