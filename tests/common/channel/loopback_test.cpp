@@ -1,10 +1,9 @@
 // ChannelServer and ChannelClient talking over ::1 (no tunnel): reports, replies, mismatches, wrong keys.
 // Waits are bounded polls, not timing assertions.
-#include <unistd.h>
-
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -55,8 +54,13 @@ bool wait_for(const std::function<bool()>& cond, std::chrono::seconds limit = st
   return cond();
 }
 
-std::uint16_t test_port(int offset) {
-  return static_cast<std::uint16_t>(30000 + (::getpid() * 7 + offset) % 20000);
+// A UDP port on ::1 that was free a moment ago (the kernel's choice), so parallel test processes do not
+// clash.
+std::uint16_t test_port(int) {
+  boost::asio::io_context io;
+  boost::asio::ip::udp::socket probe(
+      io, boost::asio::ip::udp::endpoint(boost::asio::ip::address_v6::loopback(), 0));
+  return probe.local_endpoint().port();
 }
 
 ServerOptions server_options(std::uint16_t port) {
