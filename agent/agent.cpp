@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
+#include "agent/state_file.hpp"
 #include "common/log.hpp"
 
 namespace sixgate::agent {
@@ -52,6 +53,18 @@ void Agent::start() {
               {"router", config_.router.url},
               {"sources", static_cast<std::uint64_t>(sources_.size())},
               {"dry_run", options_.dry_run}});
+  if (!config_.agent.state_dir.empty()) {
+    auto remembered = load_remembered_prefixes(config_.agent.state_dir);
+    if (!remembered) {
+      log::event(spdlog::level::warn, "state_not_loaded", {{"error", remembered.error().message}});
+    } else if (!remembered->empty()) {
+      std::vector<std::string> names;
+      for (const auto& r : *remembered) names.push_back(r.prefix.to_string());
+      log::event(spdlog::level::info, "prefixes_remembered",
+                 {{"prefixes", join(names, ", ")}, {"note", "kept until their valid lifetime ends"}});
+      prefixes_.restore(*remembered, SteadyClock::now());
+    }
+  }
   for (auto& source : sources_) {
     std::string name = source->name();
     awaiting_first_report_.insert(name);
@@ -89,6 +102,7 @@ void Agent::on_report(const std::string& source, const std::vector<PrefixObserva
   for (const auto& o : observations) seen.push_back(o.prefix.to_string());
   log::event(spdlog::level::debug, "source_report", {{"source", source}, {"prefixes", join(seen, ", ")}});
   prefixes_.report(source, observations, SteadyClock::now());
+  save_state();
   bool was_awaited = awaiting_first_report_.erase(source) != 0;
   if (was_awaited && awaiting_first_report_.empty() && !started_rounds_) {
     // Startup: every source's first report counts at once (they arrive milliseconds apart; debouncing them
@@ -101,6 +115,15 @@ void Agent::on_report(const std::string& source, const std::vector<PrefixObserva
     return;
   }
   process_prefixes();
+}
+
+void Agent::save_state() {
+  if (config_.agent.state_dir.empty()) return;
+  Status saved = save_remembered_prefixes(config_.agent.state_dir, prefixes_.remember(SteadyClock::now()));
+  std::string error = saved ? std::string() : saved.error().message;
+  if (error != last_state_error_ && !error.empty())
+    log::event(spdlog::level::warn, "state_not_saved", {{"error", error}});
+  last_state_error_ = error;
 }
 
 void Agent::log_change(const PrefixChange& c) {

@@ -55,6 +55,7 @@ class Agent {
   void on_report(const std::string& source, const std::vector<PrefixObservation>& observations);
   void process_prefixes();
   void log_change(const PrefixChange& change);
+  void save_state();  // remembered prefixes to state_dir, if configured
   void arm_prefix_timer();
   void start_round(std::string reason);
   void finish_round(const RoundOutcome& outcome, const std::string& reason, bool verification);
@@ -82,7 +83,8 @@ class Agent {
   int failures_ = 0;
   std::vector<std::string> last_warnings_;
   std::string last_dry_run_plan_;
-  std::function<void()> on_change_;  // logged in full only when it changes
+  std::function<void()> on_change_;
+  std::string last_state_error_;  // logged in full only when it changes
 
   mutable std::mutex status_mutex_;
   AgentStatus status_;

@@ -14,6 +14,7 @@
 #include "agent/router_api.hpp"
 #include "agent/routeros/client.hpp"
 #include "agent/sources_from_config.hpp"
+#include "agent/state_file.hpp"
 #include "common/log.hpp"
 
 namespace sixgate::agent {
@@ -139,14 +140,30 @@ int run_agent_cli(int argc, char** argv) {
 
   if (*run) return run_daemon(*config, client, dry_run);
 
+  std::vector<PrefixObservation> remembered, memory;
+  if (!config->agent.state_dir.empty()) {
+    auto loaded = load_remembered_prefixes(config->agent.state_dir);
+    if (!loaded) {
+      std::cerr << "sixgate-agent: " << loaded.error().message << "\n";
+      return exit_error;
+    }
+    remembered = std::move(loaded).value();
+  }
   auto sources = make_sources(*config, *router);
-  auto home = gather_home_prefixes(sources, source_timeout(*config));
+  auto home = gather_home_prefixes(sources, source_timeout(*config), remembered, &memory);
   if (!home) {
     std::cerr << "sixgate-agent: " << home.error().message << "\n";
     return exit_error;
   }
   if (*plan_cmd) return run_plan(*config, *router, *home, std::cout, std::cerr);
-  return run_apply_once(*config, *router, *home, std::cout, std::cerr);
+  int code = run_apply_once(*config, *router, *home, std::cout, std::cerr);
+  if (!config->agent.state_dir.empty()) {
+    if (Status saved = save_remembered_prefixes(config->agent.state_dir, memory); !saved) {
+      std::cerr << "sixgate-agent: " << saved.error().message << "\n";
+      return exit_error;
+    }
+  }
+  return code;
 }
 
 }  // namespace sixgate::agent

@@ -13,12 +13,15 @@
 namespace sixgate::agent {
 
 Result<HomePrefixes> gather_home_prefixes(std::vector<std::unique_ptr<PrefixSource>>& sources,
-                                          std::chrono::milliseconds timeout) {
+                                          std::chrono::milliseconds timeout,
+                                          const std::vector<PrefixObservation>& remembered,
+                                          std::vector<PrefixObservation>* memory) {
   PrefixSet set(std::chrono::milliseconds(0));
-  if (sources.empty()) return HomePrefixes{};
+  set.restore(remembered, SteadyClock::now());
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
   std::set<std::string> waiting;
+  if (sources.empty()) io.stop();
   for (auto& s : sources) waiting.insert(s->name());
   for (auto& s : sources) {
     std::string name = s->name();
@@ -42,7 +45,9 @@ Result<HomePrefixes> gather_home_prefixes(std::vector<std::unique_ptr<PrefixSour
                       std::to_string(timeout.count()) +
                       " ms (see the log for why); refusing to plan without them");
   }
-  set.advance(SteadyClock::now());
+  const auto now = SteadyClock::now();
+  set.advance(now);
+  if (memory) *memory = set.remember(now);
   HomePrefixes home{set.effective(), set.primary()};
   log::event(spdlog::level::info, "home_prefixes", {{"effective", to_string(home.prefixes)}});
   return home;

@@ -15,8 +15,12 @@ namespace sixgate::agent {
 
 // Starts the sources on a private io_context and waits until each has reported once (at most `timeout`).
 // A source that does not report is an error: planning without it could remove a prefix it still has.
+// `remembered` (state_dir) are kept as prefixes that vanished but whose lifetime has not ended; `memory`, if
+// given, receives what to remember after this run.
 Result<HomePrefixes> gather_home_prefixes(std::vector<std::unique_ptr<PrefixSource>>& sources,
-                                          std::chrono::milliseconds timeout);
+                                          std::chrono::milliseconds timeout,
+                                          const std::vector<PrefixObservation>& remembered = {},
+                                          std::vector<PrefixObservation>* memory = nullptr);
 
 // Exit codes as the commands return them.
 inline constexpr int exit_ok = 0, exit_error = 1, exit_changes = 2;

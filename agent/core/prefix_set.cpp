@@ -281,4 +281,31 @@ std::vector<PrefixState> PrefixSet::snapshot(TimePoint now) const {
   return out;
 }
 
+std::vector<PrefixObservation> PrefixSet::remember(TimePoint now) const {
+  std::vector<PrefixObservation> out;
+  for (const PrefixState& p : snapshot(now)) {
+    if (!p.valid_remaining || *p.valid_remaining <= std::chrono::seconds(0)) continue;
+    if (!candidate_.count(p.prefix)) continue;
+    out.push_back(
+        {p.prefix, *p.valid_remaining, p.preferred_remaining.value_or(*p.valid_remaining), "remembered"});
+  }
+  return out;
+}
+
+void PrefixSet::restore(const std::vector<PrefixObservation>& remembered, TimePoint now) {
+  for (const PrefixObservation& o : remembered) {
+    if (o.valid_lifetime <= std::chrono::seconds(0)) continue;
+    TimePoint valid = deadline(now, o.valid_lifetime);
+    if (valid == forever) continue;  // only finite lifetimes are kept after a source drops a prefix
+    Retained r{valid, deadline(now, std::max(o.preferred_lifetime, std::chrono::seconds(0)))};
+    auto [it, fresh] = retained_.emplace(o.prefix, r);
+    if (!fresh) it->second.valid_until = std::max(it->second.valid_until, r.valid_until);
+  }
+  auto next = candidate(now);
+  if (next != candidate_) {
+    candidate_ = std::move(next);
+    candidate_changed_at_ = now;
+  }
+}
+
 }  // namespace sixgate::agent

@@ -81,6 +81,13 @@ class PrefixSet {
 
   std::vector<PrefixState> snapshot(SteadyClock::time_point now) const;
 
+  // For keeping the set across restarts (state_dir): every prefix of the candidate set with a finite valid
+  // lifetime, with its remaining lifetimes at `now`; `source` is "remembered".
+  std::vector<PrefixObservation> remember(SteadyClock::time_point now) const;
+  // Puts remembered prefixes back as if they had vanished from their sources: kept until their valid lifetime
+  // ends, or refreshed as soon as a source reports them again. Call before the sources' first reports.
+  void restore(const std::vector<PrefixObservation>& remembered, SteadyClock::time_point now);
+
  private:
   struct Seen {
     SteadyClock::time_point valid_until;

@@ -34,11 +34,12 @@ SEED = {
 }
 
 
-def config_text(emu, extra_policy="", sources="", poll=30):
+def config_text(emu, extra_policy="", sources="", poll=30, state_dir=""):
     return """
 [agent]
 name = "sgag"
 control_socket = "{sock}"
+state_dir = "{state_dir}"
 [router]
 url = "{url}"
 fingerprint_sha256 = "{fp}"
@@ -59,7 +60,7 @@ static = ["fd00::/8"]
 interface = "ether1"
 poll_interval_s = 1
 {sources}
-""".format(sock=emu.agent_socket, url=emu.base_url, fp=emu.fingerprint, cred=emu.agent_credentials, poll=poll, extra_policy=extra_policy,
+""".format(state_dir=state_dir, sock=emu.agent_socket, url=emu.base_url, fp=emu.fingerprint, cred=emu.agent_credentials, poll=poll, extra_policy=extra_policy,
            sources=sources)
 
 
@@ -279,6 +280,28 @@ class AgentAgainstEmulator(unittest.TestCase):
         self.assertEqual(len(self.ours(TABLE, "table")), 1)
         self.assertEqual(len([x for x in self.table(ROUTE) if x.get("routing-table") == "extip1_rt"]), 1)
         self.assertEqual(len(self.ours(ROUTE, "route")), 1)
+
+    def test_state_dir_keeps_a_renumbered_prefix_until_its_lifetime_ends(self):
+        state = os.path.join(self.dir, "state")
+        os.mkdir(state)
+        config = self.write_config(state_dir=state)
+        self.set_dhcp_prefix("2001:db8:1200::/56", valid=8)
+        ends = time.monotonic() + 8
+        self.assertEqual(self.agent("apply", "--once", config=config).returncode, 0)
+        self.set_dhcp_prefix("2001:db8:3400::/56", valid="1d")
+        r = self.agent("apply", "--once", config=config)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.home_entries(), ["2001:db8:1200::/56", "2001:db8:3400::/56", "fd00::/8"])
+        # Without the state the old prefix is simply gone.
+        r = self.agent("plan")
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertIn("- remove", r.stdout)
+        self.assertIn("2001:db8:1200::/56", r.stdout)
+        # Once its valid lifetime has ended, the next run removes it.
+        time.sleep(max(0.0, ends - time.monotonic()) + 1)
+        r = self.agent("apply", "--once", config=config)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.home_entries(), ["2001:db8:3400::/56", "fd00::/8"])
 
     def test_router_errors_exit_1_with_a_message(self):
         self.emu.control("POST", "/_emu/fault", {"kind": "status401", "count": 20})

@@ -222,3 +222,36 @@ TEST_CASE("prefix set: flush applies a debounced change at once") {
   CHECK_FALSE(set.pending());
   CHECK_FALSE(set.flush(t0 + 20ms, "again").has_value());
 }
+
+TEST_CASE("prefix set: remembered prefixes survive a restart until their lifetime ends") {
+  PrefixSet before(0ms);
+  before.report("dhcp", {obs("2001:db8:1::/56", 600s, 300s)}, t0);
+  before.report("static", {obs("fd00::/8", infinite, infinite, "static")}, t0);
+  before.advance(t0);
+  auto memory = before.remember(t0 + 100s);
+  REQUIRE(memory.size() == 1);  // infinite ones come back from their source anyway
+  CHECK(memory[0].prefix == P("2001:db8:1::/56"));
+  CHECK(memory[0].valid_lifetime == 500s);
+
+  // After the restart the ISP has renumbered: the remembered prefix is kept until its lifetime ends.
+  PrefixSet after(2000ms);
+  const auto t1 = t0 + 1000s;  // a different steady clock epoch does not matter: lifetimes are relative
+  after.restore(memory, t1);
+  after.report("dhcp", {obs("2001:db8:2::/56", 600s, 300s)}, t1);
+  after.flush(t1, "startup");
+  CHECK(after.effective() == prefixes({"2001:db8:1::/56", "2001:db8:2::/56"}));
+  auto snap = after.snapshot(t1);
+  REQUIRE(snap.size() == 2);
+  CHECK(snap[0].retained);
+  auto gone = after.advance(t1 + 500s);
+  REQUIRE(gone.size() == 1);
+  CHECK(gone[0].removed == prefixes({"2001:db8:1::/56"}));
+
+  // A remembered prefix that a source reports again is simply current.
+  PrefixSet again(0ms);
+  again.restore(memory, t1);
+  again.report("dhcp", {obs("2001:db8:1::/56", 3600s, 1800s)}, t1);
+  again.advance(t1);
+  CHECK_FALSE(again.snapshot(t1)[0].retained);
+  CHECK(again.next_deadline() == std::optional<SteadyClock::time_point>(t1 + 3600s));
+}
