@@ -1,7 +1,8 @@
 // (b) The netlink source: one rtnetlink socket (libnl) subscribed to IPv6 address and RA prefix
 // notifications, read from the agent's io_context through a stream_descriptor (no thread of its own). An
 // initial address dump fills the tracker; a receive-buffer overflow (ENOBUFS) or an interrupted dump triggers
-// a fresh dump.
+// a fresh dump. Link notifications make it follow the interface by name (missing at start, deleted, recreated
+// with a new index).
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/msg.h>
@@ -58,16 +59,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void open() {
     if (stopped_) return;
-    const unsigned ifindex = if_nametoindex(options_.interface.c_str());
-    if (ifindex == 0) {
-      fail("netlink_interface_missing", "interface not found (will retry)");
-      return;
-    }
-    if (!tracker_ || ifindex_ != static_cast<int>(ifindex)) {
-      ifindex_ = static_cast<int>(ifindex);
-      tracker_.emplace(
-          InterfacePrefixTracker::Options{ifindex_, options_.delegated_length, options_.include_ula, name_});
-    }
     sock_ = nl_socket_alloc();
     if (sock_ == nullptr) {
       fail("netlink_socket_failed", "nl_socket_alloc failed");
@@ -76,12 +67,16 @@ class Session : public std::enable_shared_from_this<Session> {
     nl_socket_disable_seq_check(sock_);  // multicast notifications carry no sequence number of ours
     nl_socket_modify_cb(sock_, NL_CB_VALID, NL_CB_CUSTOM, &Session::on_message, this);
     if (int err = nl_connect(sock_, NETLINK_ROUTE); err < 0) return fail_nl("nl_connect", err);
-    if (int err = nl_socket_add_memberships(sock_, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_PREFIX, 0); err < 0)
+    // Link notifications tell when the interface appears, disappears or is recreated with a new index.
+    if (int err = nl_socket_add_memberships(sock_, RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_PREFIX, 0);
+        err < 0)
       return fail_nl("nl_socket_add_memberships", err);
     nl_socket_set_buffer_size(sock_, 1 << 20, 0);
     if (int err = nl_socket_set_nonblocking(sock_); err < 0) return fail_nl("nl_socket_set_nonblocking", err);
     descriptor_.emplace(io_, nl_socket_get_fd(sock_));
-    request_dump();
+    // Subscribed before resolving the name and dumping, so nothing that happens in between is lost.
+    ifindex_ = -1;
+    follow_interface();
     log::event(spdlog::level::info, "netlink_source_started",
                {{"source", name_}, {"ifindex", ifindex_}, {"delegated_length", options_.delegated_length}});
     read_available();
@@ -100,7 +95,26 @@ class Session : public std::enable_shared_from_this<Session> {
     return NL_OK;
   }
 
+  // (Re)binds the tracker to the interface's current index; 0 while the interface does not exist.
+  void follow_interface() {
+    const int index = static_cast<int>(if_nametoindex(options_.interface.c_str()));
+    if (index == ifindex_) return;
+    if (ifindex_ >= 0 || index == 0)
+      log::event(index == 0 ? spdlog::level::warn : spdlog::level::info, "netlink_interface",
+                 {{"source", name_}, {"ifindex", index}, {"state", index == 0 ? "missing" : "present"}});
+    ifindex_ = index;
+    tracker_.emplace(
+        InterfacePrefixTracker::Options{ifindex_, options_.delegated_length, options_.include_ula, name_});
+    dirty_ = true;
+    if (index != 0) request_dump();
+  }
+
   void handle(nl_msg* msg) {
+    const auto type = nlmsg_hdr(msg)->nlmsg_type;
+    if (type == RTM_NEWLINK || type == RTM_DELLINK) {
+      links_changed_ = true;
+      return;
+    }
     auto decoded = decode_netlink_message(msg);
     if (!decoded) {
       log::event(spdlog::level::warn, "netlink_message_malformed",
@@ -160,6 +174,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // After a batch of messages: drop what expired, report if the set changed, arm the expiry timer.
   void settle() {
+    if (links_changed_) {
+      links_changed_ = false;
+      follow_interface();
+    }
     const auto now = Clock::now();
     if (tracker_->expire(now)) dirty_ = true;
     if (dirty_ || !reported_) publish(now);
@@ -230,6 +248,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<InterfacePrefixTracker> tracker_;
   bool stopped_ = false;
   bool dirty_ = false;
+  bool links_changed_ = false;
   bool reported_ = false;
   std::vector<PrefixObservation> last_;
   Clock::time_point last_at_{};

@@ -271,3 +271,70 @@ TEST_CASE("netlink source follows radvd's prefix through a renumbering (netns, n
   INFO("delegated /56 view at the end: " << show(wide_now));
   CHECK((wide_now.size() == 1 && find(wide_now, "2001:db8:1200::/56") != nullptr));
 }
+
+namespace {
+
+// One namespace for the interface-following test; removed in the destructor.
+class OneNamespace {
+ public:
+  OneNamespace() : name_("sgns-l" + std::to_string(getpid())) { run("ip netns add " + name_); }
+  ~OneNamespace() { std::system(("ip netns del " + name_ + " >/dev/null 2>&1").c_str()); }
+  const std::string& name() const { return name_; }
+  void exec(const std::string& command) { run("ip netns exec " + name_ + " " + command); }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace
+
+TEST_CASE("netlink source follows addresses and its interface by name (netns, needs root)",
+          "[netlink][netns]") {
+  if (geteuid() != 0 || !have_tool("ip")) {
+    WARN("not run: needs root and iproute2");
+    return;
+  }
+  OneNamespace ns;
+  const std::string ifname = "sglk" + std::to_string(getpid());
+  const std::string create = "ip link add " + ifname + " type veth peer name sglp" +
+                             std::to_string(getpid()) + " && ip link set " + ifname +
+                             " up && ip link set sglp" + std::to_string(getpid()) + " up";
+  std::vector<std::unique_ptr<PrefixSource>> sources;
+  sources.push_back(make_netlink_source({ifname, 64, false}));
+  SourcesInNamespace watch(ns.name(), std::move(sources));
+
+  // The interface does not exist yet: an (empty) initial report, no failure.
+  REQUIRE(watch.wait_for(0, seconds(10), [](const auto& set) { return set.empty(); }));
+
+  ns.exec("sh -c '" + create + "'");
+  ns.exec("ip -6 addr add fd00:44::1/64 dev " + ifname + " nodad");  // ULA: ignored without include_ula
+  ns.exec("ip -6 addr add 2001:db8:4400:1::1/64 dev " + ifname + " nodad valid_lft 100 preferred_lft 50");
+  bool appeared = watch.wait_for(0, seconds(10), [](const auto& set) {
+    const auto* o = find(set, "2001:db8:4400:1::/64");
+    return set.size() == 1 && o && o->valid_lifetime <= seconds(100) && o->valid_lifetime > seconds(80) &&
+           o->preferred_lifetime <= seconds(50) && o->preferred_lifetime > seconds(30);
+  });
+  INFO("after adding an address: " << show(watch.latest(0)));
+  REQUIRE(appeared);
+
+  ns.exec("ip -6 addr change 2001:db8:4400:1::1/64 dev " + ifname + " valid_lft 100 preferred_lft 0");
+  bool deprecated = watch.wait_for(0, seconds(10), [](const auto& set) {
+    const auto* o = find(set, "2001:db8:4400:1::/64");
+    return set.size() == 1 && o && o->preferred_lifetime == seconds(0) && o->valid_lifetime > seconds(0);
+  });
+  INFO("after deprecating it: " << show(watch.latest(0)));
+  REQUIRE(deprecated);
+
+  ns.exec("ip link del " + ifname);
+  REQUIRE(watch.wait_for(0, seconds(10), [](const auto& set) { return set.empty(); }));
+
+  // Recreated under the same name (a new ifindex) with a new prefix.
+  ns.exec("sh -c '" + create + "'");
+  ns.exec("ip -6 addr add 2001:db8:4400:2::1/64 dev " + ifname + " nodad");
+  bool followed = watch.wait_for(0, seconds(10), [](const auto& set) {
+    const auto* o = find(set, "2001:db8:4400:2::/64");
+    return set.size() == 1 && o && o->valid_lifetime == seconds::max();
+  });
+  INFO("after recreating the interface: " << show(watch.latest(0)));
+  REQUIRE(followed);
+}
