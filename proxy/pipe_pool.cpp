@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
 namespace sixgate::proxy {
 
 PipePool::~PipePool() {
@@ -23,11 +21,7 @@ std::optional<Pipe> PipePool::take() {
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return std::nullopt;
   Pipe p{fds[0], fds[1], 0};
-  static const int wanted = [] {
-    const char* e = std::getenv("SIXGATE_PIPE_BYTES");
-    return e ? std::atoi(e) : static_cast<int>(kPipeBytes);
-  }();
-  ::fcntl(p.write_end, F_SETPIPE_SZ, wanted);  // failing is fine: default size then
+  ::fcntl(p.write_end, F_SETPIPE_SZ, static_cast<int>(kPipeBytes));  // failing is fine: default size then  // failing is fine: default size then
   int size = ::fcntl(p.write_end, F_GETPIPE_SZ);
   p.capacity = size > 0 ? static_cast<std::size_t>(size) : 65536;
   return p;

@@ -333,6 +333,61 @@ done
 [ $ok2 = 1 ] && pass "accepting again after EMFILE" || fail "no recovery after EMFILE: $out"
 kill -TERM "$PROXY2_PID" 2>/dev/null || true
 
+# -mode tcp: the backend sees the proxy's own address. -mode unix -proxy-proto: a socket file named after the
+# host (or the wildcard "*.test"), and a PROXY v2 header carrying the client's address before the hello.
+ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9443 -mode tcp -backend-cidr 2001:db8:1::/64 -backend-port 443 \
+  --resolver 127.0.0.1 >"$TMP/proxy3.log" 2>&1 &
+PIDS+=($!)
+mkdir -p "$TMP/sockets"
+cat >"$TMP/unix_backend.py" <<'PY'
+import os, socket, ssl, struct, sys, threading
+d = sys.argv[1]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2] + "/cert.pem", sys.argv[2] + "/key.pem")
+def handle(c, label):
+    try:
+        c.settimeout(5)
+        head = b""
+        while len(head) < 16: head += c.recv(16 - len(head))
+        assert head[:12] == b"\r\n\r\n\x00\r\nQUIT\n", head
+        n = struct.unpack("!H", head[14:16])[0]
+        body = b""
+        while len(body) < n: body += c.recv(n - len(body))
+        src = socket.inet_ntop(socket.AF_INET, body[0:4]) if head[13] == 0x11 else "family-%x" % head[13]
+        t = ctx.wrap_socket(c, server_side=True)
+        t.recv(4096)
+        t.sendall(("HTTP/1.0 200 OK\r\n\r\nproxy_v2_src=%s socket=%s\n" % (src, label)).encode())
+        t.close()
+    except Exception as e:
+        print("unix backend:", e, file=sys.stderr)
+def serve(name):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(os.path.join(d, name)); s.listen(16)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=handle, args=(c, name), daemon=True).start()
+for name in ("app.test", "*.test"):
+    threading.Thread(target=serve, args=(name,), daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+PY
+ip netns exec "$PX" python3 "$TMP/unix_backend.py" "$TMP/sockets" "$TMP" >"$TMP/unix_backend.out" 2>&1 &
+PIDS+=($!)
+ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9444 -mode unix -unix-directory "$TMP/sockets" -proxy-proto \
+  >"$TMP/proxy4.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 50); do
+  grep -q listening "$TMP/proxy3.log" && grep -q listening "$TMP/proxy4.log" && grep -q ready "$TMP/unix_backend.out" && break
+  sleep 0.1
+done
+out=$(in_cl curl -sk --max-time 10 --resolve app.test:9443:192.0.2.1 https://app.test:9443/ 2>&1 || true)
+expect "-mode tcp: the backend sees the proxy's address" "peer=2001:db8:1::1" "$out"
+out=$(in_cl curl -sk --max-time 10 --resolve app.test:9444:192.0.2.1 https://app.test:9444/ 2>&1 || true)
+expect "-mode unix -proxy-proto: socket app.test, PROXY v2 header with the client address" \
+  "proxy_v2_src=192.0.2.2 socket=app.test" "$out"
+out=$(in_cl curl -sk --max-time 10 --resolve other.test:9444:192.0.2.1 https://other.test:9444/ 2>&1 || true)
+expect "-mode unix: wildcard socket *.test for other.test" "socket=\*.test" "$out"
+
 # SIGTERM: stop accepting, drain, exit 0.
 kill -TERM "$PROXY_PID"
 rc=124
