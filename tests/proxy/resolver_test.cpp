@@ -138,7 +138,7 @@ TEST_CASE("resolver: NXDOMAIN is a negative answer and is cached too") {
   CHECK(dns.queries() == 1);
 }
 
-TEST_CASE("resolver: concurrent lookups of one name share one query; tcp mode asks A too") {
+TEST_CASE("resolver: concurrent lookups of one name share one query, and tcp mode asks A too") {
   FakeDns dns;
   boost::asio::io_context io;
   auto r = make_resolver(io, dns.port());
