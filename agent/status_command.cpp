@@ -31,8 +31,9 @@ std::string render_agent_status(const nlohmann::json& status) {
       if (s.is_string()) sources += (sources.empty() ? "" : ",") + s.get<std::string>();
     std::string state = p.value("effective", false) ? "effective" : "pending";
     if (p.value("retained", false)) state += ", retained";
-    prefixes.add({text_of(p, "prefix"), format_lifetime(p["valid_s"]), format_lifetime(p["preferred_s"]),
-                  state, sources.empty() ? "-" : sources});
+    prefixes.add({text_of(p, "prefix"), format_lifetime(p.value("valid_s", nlohmann::json())),
+                  format_lifetime(p.value("preferred_s", nlohmann::json())), state,
+                  sources.empty() ? "-" : sources});
   }
   out += prefixes.render();
 
@@ -44,8 +45,9 @@ std::string render_agent_status(const nlohmann::json& status) {
   for (const auto& peer : channel->value("peers", nlohmann::json::array())) {
     const auto proxy = peer.value("proxy", nlohmann::json());
     const std::string name = text_of(peer, "name");
-    peers.add({name, text_of(peer, "address"), text_of(peer, "state"), format_ago(peer["last_seen_ago_ms"]),
-               text_of(proxy, "routed_prefix"), text_of(proxy, "nat46_prefix"), text_of(proxy, "gateway")});
+    peers.add({name, text_of(peer, "address"), text_of(peer, "state"),
+               format_ago(peer.value("last_seen_ago_ms", nlohmann::json())), text_of(proxy, "routed_prefix"),
+               text_of(proxy, "nat46_prefix"), text_of(proxy, "gateway")});
     for (const auto& m : peer.value("mismatches", nlohmann::json::array()))
       if (m.is_string()) notes += "WARNING: " + name + ": " + m.get<std::string>() + "\n";
     if (text_of(peer, "send_error", "") != "")

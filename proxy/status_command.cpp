@@ -35,12 +35,12 @@ std::string render_proxy_status(const nlohmann::json& status) {
       if (text_of(sync, "reason", "") != "") sync_text += " (" + text_of(sync, "reason") + ")";
       sites.add({name, peer.value("stale", false) ? "stale" : text_of(site, "health"),
                  text_of(site, "routed_prefix"), text_of(peer, "sender") + " " + text_of(peer, "address"),
-                 format_ago(peer["last_seen_ago_ms"]), sync_text,
-                 format_unix_ms(peer["last_change_unix_ms"])});
+                 format_ago(peer.value("last_seen_ago_ms", nlohmann::json())), sync_text,
+                 format_unix_ms(peer.value("last_change_unix_ms", nlohmann::json()))});
       control::Table prefixes({"DELEGATED PREFIX", "VALID", "PREFERRED"});
       for (const auto& p : peer.value("prefixes", nlohmann::json::array()))
-        prefixes.add(
-            {text_of(p, "prefix"), format_lifetime(p["valid_s"]), format_lifetime(p["preferred_s"])});
+        prefixes.add({text_of(p, "prefix"), format_lifetime(p.value("valid_s", nlohmann::json())),
+                      format_lifetime(p.value("preferred_s", nlohmann::json()))});
       details += "\n" + name + " (" + text_of(peer, "sender") + ", agent " + text_of(peer, "agent_version") +
                  "):\n" + prefixes.render("  ");
       if (peer.value("routed_prefix_mismatch", false))
@@ -52,7 +52,8 @@ std::string render_proxy_status(const nlohmann::json& status) {
 
   std::string drops;
   const auto counters = channel->value("counters", nlohmann::json::object());
-  for (const auto& [reason, n] : counters.value("dropped", nlohmann::json::object()).items())
+  const auto dropped = counters.value("dropped", nlohmann::json::object());
+  for (const auto& [reason, n] : dropped.items())
     if (n.is_number_unsigned() && n.get<std::uint64_t>() > 0) drops += " " + reason + "=" + n.dump();
   out += "\nmessages: accepted=" + counters.value("accepted", nlohmann::json(0)).dump() +
          (drops.empty() ? " dropped=0" : " dropped:" + drops) + "\n";
