@@ -66,6 +66,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     nl_socket_disable_seq_check(sock_);  // multicast notifications carry no sequence number of ours
     nl_socket_modify_cb(sock_, NL_CB_VALID, NL_CB_CUSTOM, &Session::on_message, this);
+    cb_ = nl_socket_get_cb(sock_);  // a reference of our own, for nl_recvmsgs_report
     if (int err = nl_connect(sock_, NETLINK_ROUTE); err < 0) return fail_nl("nl_connect", err);
     // Link notifications tell when the interface appears, disappears or is recreated with a new index.
     if (int err = nl_socket_add_memberships(sock_, RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_PREFIX, 0);
@@ -133,7 +134,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_available() {
     if (stopped_ || !descriptor_) return;
     for (int i = 0; i < kReceivesPerWakeup; ++i) {
-      const int n = nl_recvmsgs_report(sock_, nl_socket_get_cb_borrowed());
+      const int n = nl_recvmsgs_report(sock_, cb_);
       if (n == 0 || n == -NLE_AGAIN) {  // drained
         settle();
         wait_readable();
@@ -148,12 +149,6 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     settle();
     boost::asio::post(io_, [self = shared_from_this()] { self->read_available(); });
-  }
-
-  nl_cb* nl_socket_get_cb_borrowed() {
-    nl_cb* cb = nl_socket_get_cb(sock_);  // takes a reference
-    nl_cb_put(cb);                        // the socket keeps its own
-    return cb;
   }
 
   void resync(int err) {
@@ -230,6 +225,10 @@ class Session : public std::enable_shared_from_this<Session> {
       descriptor_->release();  // the fd belongs to the libnl socket
       descriptor_.reset();
     }
+    if (cb_ != nullptr) {
+      nl_cb_put(cb_);
+      cb_ = nullptr;
+    }
     if (sock_ != nullptr) {
       nl_socket_free(sock_);
       sock_ = nullptr;
@@ -243,6 +242,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::steady_timer expiry_timer_;
   boost::asio::steady_timer retry_timer_;
   nl_sock* sock_ = nullptr;
+  nl_cb* cb_ = nullptr;
   std::optional<boost::asio::posix::stream_descriptor> descriptor_;
   int ifindex_ = 0;
   std::optional<InterfacePrefixTracker> tracker_;

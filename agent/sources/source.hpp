@@ -22,7 +22,8 @@ class PrefixSource {
   using Callback = std::function<void(std::vector<PrefixObservation>)>;
   virtual std::string name() const = 0;  // e.g. "netlink:eth0", also used as PrefixObservation::source
   // Starts watching; the callback is always invoked on `io`'s thread, and start() never blocks that thread.
-  // The first callback (the initial set) comes soon after start, also when the set is empty.
+  // The first callback (the initial set) comes soon after start, also when the set is empty; for the
+  // dhcp-client source, after the first successful read of the router.
   virtual void start(boost::asio::io_context& io, Callback on_change) = 0;
   // Stops watching; no callback runs after stop() returns (call it on io's thread or after io has stopped).
   virtual void stop() = 0;
@@ -31,11 +32,15 @@ class PrefixSource {
 // (c) Fixed prefixes (ULA, a second uplink): reported once, with infinite lifetimes.
 std::unique_ptr<PrefixSource> make_static_source(std::vector<Ipv6Prefix> prefixes);
 
-// (b) Addresses and RA prefix information on one local interface, via rtnetlink (libnl).
+// (b) Addresses and RA prefix information on one local interface, via rtnetlink (libnl). Follows the
+// interface by name: it may be missing at start (an empty set until it appears) or be recreated. RA prefix
+// information comes from RTM_NEWPREFIX (sent by the kernel for each received prefix option; there is no dump
+// of it), addresses from RTM_NEWADDR/RTM_DELADDR and an initial dump; either one is enough to see a prefix.
 struct NetlinkSourceOptions {
   std::string interface;  // e.g. "eth0"
-  unsigned delegated_length =
-      56;                    // an address or RA prefix inside 2001:db8:1200:1::/64 reports 2001:db8:1200::/56
+  // An address or RA prefix inside 2001:db8:1200:1::/64 reports 2001:db8:1200::/56 (an on-link prefix wider
+  // than this keeps its own length).
+  unsigned delegated_length = 56;
   bool include_ula = false;  // fc00::/7 addresses are ignored unless this is set
 };
 std::unique_ptr<PrefixSource> make_netlink_source(NetlinkSourceOptions options);
