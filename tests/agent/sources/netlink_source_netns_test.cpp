@@ -37,29 +37,28 @@ void run(const std::string& command) {
   REQUIRE(std::system((command + " >/dev/null 2>&1").c_str()) == 0);
 }
 
-std::string radvd_config(const std::string& interface, bool renumbered) {
-  // Short lifetimes so that the old prefix is gone within the test's bounded wait.
-  std::string prefixes;
-  if (!renumbered) {
-    prefixes =
-        "  prefix 2001:db8:1200:1::/64 { AdvOnLink on; AdvAutonomous on; AdvValidLifetime 25; "
-        "AdvPreferredLifetime 20; };\n";
-  } else {
-    prefixes =
-        "  prefix 2001:db8:1200:2::/64 { AdvOnLink on; AdvAutonomous on; AdvValidLifetime 300; "
-        "AdvPreferredLifetime 200; };\n"
-        "  prefix 2001:db8:1200:1::/64 { AdvOnLink on; AdvAutonomous on; AdvValidLifetime 0; "
-        "AdvPreferredLifetime 0; };\n";
-  }
+struct Advertised {
+  std::string prefix;
+  int valid_s = 0;
+  int preferred_s = 0;
+  bool autonomous = true;  // off: on-link information only, no SLAAC address
+};
+
+std::string radvd_config(const std::string& interface, const std::vector<Advertised>& prefixes) {
+  std::string body;
+  for (const auto& p : prefixes)
+    body += "  prefix " + p.prefix + " { AdvOnLink on; AdvAutonomous " + (p.autonomous ? "on" : "off") +
+            "; AdvValidLifetime " + std::to_string(p.valid_s) + "; AdvPreferredLifetime " +
+            std::to_string(p.preferred_s) + "; };\n";
   return "interface " + interface +
-         " {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 4;\n" + prefixes + "};\n";
+         " {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 4;\n" + body + "};\n";
 }
 
 // The two namespaces, the veth and radvd; everything is removed in the destructor, also when an assertion
 // fails.
 class Topology {
  public:
-  Topology() {
+  explicit Topology(const std::vector<Advertised>& initial) {
     const auto id = std::to_string(getpid());
     router_ns_ = "sgns-r" + id;
     host_ns_ = "sgns-h" + id;
@@ -82,7 +81,7 @@ class Topology {
       run("ip netns exec " + host_ns_ + " sysctl -qw net.ipv6.conf." + host_if_ + ".accept_dad=0");
       run("ip -n " + router_ns_ + " link set " + router_if_ + " up");
       run("ip -n " + host_ns_ + " link set " + host_if_ + " up");
-      write_config(false);
+      write_config(initial);
       start_radvd();
     } catch (...) {  // a failed step: the destructor will not run, so clean up here
       cleanup();
@@ -92,8 +91,8 @@ class Topology {
 
   ~Topology() { cleanup(); }
 
-  void renumber() {
-    write_config(true);
+  void renumber(const std::vector<Advertised>& prefixes) {
+    write_config(prefixes);
     REQUIRE(kill(radvd_pid_, SIGHUP) == 0);
   }
 
@@ -117,8 +116,8 @@ class Topology {
     radvd_pid_ = -1;
   }
 
-  void write_config(bool renumbered) {
-    std::ofstream(dir_ / "radvd.conf") << radvd_config(router_if_, renumbered);
+  void write_config(const std::vector<Advertised>& prefixes) {
+    std::ofstream(dir_ / "radvd.conf") << radvd_config(router_if_, prefixes);
   }
 
   void start_radvd() {
@@ -226,7 +225,8 @@ TEST_CASE("netlink source follows radvd's prefix through a renumbering (netns, n
     WARN("not run: needs root, iproute2 and radvd");
     return;
   }
-  Topology topo;
+  // Short lifetimes so that the old prefix is gone within the test's bounded wait.
+  Topology topo({{"2001:db8:1200:1::/64", 25, 20}});
   std::vector<std::unique_ptr<PrefixSource>> sources;
   sources.push_back(make_netlink_source({topo.host_if(), 64, false}));
   sources.push_back(make_netlink_source({topo.host_if(), 56, false}));
@@ -249,7 +249,7 @@ TEST_CASE("netlink source follows radvd's prefix through a renumbering (netns, n
   // 2. Renumbered: the new prefix is preferred; the old one is deprecated but still valid (the kernel keeps
   // an
   //    address's remaining valid lifetime when an unauthenticated RA tries to cut it below two hours).
-  topo.renumber();
+  topo.renumber({{"2001:db8:1200:2::/64", 300, 200}, {"2001:db8:1200:1::/64", 0, 0}});
   bool renumbered = watch.wait_for(0, seconds(30), [](const auto& set) {
     const auto* fresh = find(set, "2001:db8:1200:2::/64");
     const auto* old = find(set, "2001:db8:1200:1::/64");
@@ -337,4 +337,29 @@ TEST_CASE("netlink source follows addresses and its interface by name (netns, ne
   });
   INFO("after recreating the interface: " << show(watch.latest(0)));
   REQUIRE(followed);
+}
+
+TEST_CASE("netlink source sees RA prefix information without SLAAC addresses (netns, needs root)",
+          "[netlink][netns]") {
+  if (geteuid() != 0 || !have_tool("ip") || !have_tool("radvd")) {
+    WARN("not run: needs root, iproute2 and radvd");
+    return;
+  }
+  // On-link only: the host forms no address from it, so only RTM_NEWPREFIX can tell the source.
+  Topology topo({{"2001:db8:1200:9::/64", 60, 30, /*autonomous=*/false}});
+  std::vector<std::unique_ptr<PrefixSource>> sources;
+  sources.push_back(make_netlink_source({topo.host_if(), 56, false}));
+  SourcesInNamespace watch(topo.host_ns(), std::move(sources));
+  bool seen = watch.wait_for(0, seconds(30), [](const auto& set) {
+    const auto* o = find(set, "2001:db8:1200::/56");
+    return set.size() == 1 && o && o->valid_lifetime <= seconds(60) && o->valid_lifetime > seconds(0) &&
+           o->preferred_lifetime <= seconds(30);
+  });
+  INFO("view: " << show(watch.latest(0)));
+  REQUIRE(seen);
+  // Withdrawn with valid lifetime 0: the prefix information ends at once (no address keeps it alive).
+  topo.renumber({{"2001:db8:1200:9::/64", 0, 0, false}});
+  bool withdrawn = watch.wait_for(0, seconds(30), [](const auto& set) { return set.empty(); });
+  INFO("after the withdrawal: " << show(watch.latest(0)));
+  REQUIRE(withdrawn);
 }
