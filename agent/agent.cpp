@@ -117,6 +117,17 @@ void Agent::on_report(const std::string& source, const std::vector<PrefixObserva
   process_prefixes();
 }
 
+void Agent::use_routed_prefix(const Ipv6Prefix& routed, const std::string& from) {
+  if (stopped_ || routed == config_.site.routed_prefix) return;
+  log::event(spdlog::level::warn, "routed_prefix_from_proxy",
+             {{"proxy", from},
+              {"before", config_.site.routed_prefix.to_string()},
+              {"after", routed.to_string()},
+              {"note", "channel.use_proxy_prefixes: the proxy's routed prefix replaces site.routed_prefix"}});
+  config_.site.routed_prefix = routed;
+  if (started_rounds_) request_reconcile("routed prefix from proxy " + from + ": " + routed.to_string());
+}
+
 void Agent::save_state() {
   if (config_.agent.state_dir.empty()) return;
   Status saved = save_remembered_prefixes(config_.agent.state_dir, prefixes_.remember(SteadyClock::now()));

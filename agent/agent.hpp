@@ -47,6 +47,10 @@ class Agent {
   // Asks for a reconcile round now (coalesced with one in flight). On the io_context's thread.
   void request_reconcile(std::string reason);
 
+  // channel.use_proxy_prefixes: the site's routed prefix as the proxy knows it replaces the configured one
+  // (the rule's src-address follows). On the io_context's thread.
+  void use_routed_prefix(const Ipv6Prefix& routed, const std::string& from);
+
   // Called on the io_context's thread after the effective prefixes or the sync state changed (e.g. to push
   // the news to the proxies at once).
   void set_change_listener(std::function<void()> listener) { on_change_ = std::move(listener); }

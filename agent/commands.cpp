@@ -48,8 +48,17 @@ int run_daemon(const AgentConfig& config, routeros::Client& client, bool dry_run
 
   // The proxies (channel) and `sixgate-agent status` (control socket) see agent.status(). Neither is needed
   // to keep the router right, so a failure to start them is logged, not fatal.
+  // With channel.use_proxy_prefixes the first configured proxy is the source of truth for the routed prefix
+  // (several proxies disagreeing must not make the rule flap); the others only produce mismatch warnings.
+  ProxyPrefixesCallback from_proxy;
+  if (config.channel.use_proxy_prefixes && !config.channel.proxies.empty()) {
+    from_proxy = [&agent, first = config.channel.proxies.front().name](
+                     const std::string& proxy, const Ipv6Prefix& routed, const std::optional<Ipv6Prefix>&) {
+      if (proxy == first) agent.use_routed_prefix(routed, proxy);
+    };
+  }
   std::unique_ptr<channel::ChannelClient> channel;
-  if (auto c = start_channel_client(io, config, status); c) {
+  if (auto c = start_channel_client(io, config, status, from_proxy); c) {
     channel = std::move(c).value();
   } else {
     log::event(spdlog::level::err, "channel_not_started", {{"error", c.error().message}});

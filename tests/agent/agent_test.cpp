@@ -112,6 +112,11 @@ class FakeRouter final : public RouterApi {
     std::sort(out.begin(), out.end());
     return out;
   }
+  std::string src_address() const {
+    std::lock_guard lock(mutex_);
+    auto it = tables_.find(std::string(menu::mangle));
+    return it == tables_.end() || it->second.empty() ? "" : it->second.front().at("src-address");
+  }
   std::size_t count(std::string_view menu) const {
     std::lock_guard lock(mutex_);
     auto it = tables_.find(std::string(menu));
@@ -332,5 +337,24 @@ TEST_CASE("daemon: dry-run plans but never writes") {
   CHECK(agent.status().sync == SyncState::pending);
   CHECK(agent.status().dry_run);
   CHECK(router.writes() == 0);
+  agent.stop();
+}
+
+TEST_CASE("daemon: a routed prefix from the proxy moves the rule's src-address") {
+  boost::asio::io_context io;
+  FakeRouter router;
+  std::vector<std::unique_ptr<PrefixSource>> sources;
+  sources.push_back(
+      std::make_unique<TestSource>("dhcp", std::vector<PrefixObservation>{obs("2001:db8:1200::/56")}));
+  Agent agent(io, config(), std::make_unique<RouterRef>(router), std::move(sources), AgentOptions{});
+  agent.start();
+  REQUIRE(run_until(
+      io, [&] { return router.count(menu::mangle) == 1 && agent.status().sync == SyncState::in_sync; }));
+  const int writes = router.writes();
+  agent.use_routed_prefix(P("2001:db8:1:2:1::/80"), "vps1");  // the same: nothing to do
+  agent.use_routed_prefix(P("2001:db8:5:6:1::/80"), "vps1");
+  REQUIRE(run_until(io, [&] { return router.src_address() == "2001:db8:5:6:1::/80"; }));
+  CHECK(router.writes() == writes + 1);  // one PATCH of the rule
+  CHECK(router.count(menu::mangle) == 1);
   agent.stop();
 }
