@@ -32,7 +32,8 @@ std::string render_proxy_status(const nlohmann::json& status) {
     for (const auto& peer : peers) {
       const auto sync = peer.value("sync", nlohmann::json::object());
       std::string sync_text = text_of(sync, "state");
-      if (text_of(sync, "reason", "") != "") sync_text += " (" + text_of(sync, "reason") + ")";
+      if (text_of(sync, "reason", "") != "")
+        sync_text += " (" + control::shorten(text_of(sync, "reason"), 60) + ")";
       sites.add({name, peer.value("stale", false) ? "stale" : text_of(site, "health"),
                  text_of(site, "routed_prefix"), text_of(peer, "sender") + " " + text_of(peer, "address"),
                  format_ago(peer.value("last_seen_ago_ms", nlohmann::json())), sync_text,
@@ -43,6 +44,9 @@ std::string render_proxy_status(const nlohmann::json& status) {
                       format_lifetime(p.value("preferred_s", nlohmann::json()))});
       details += "\n" + name + " (" + text_of(peer, "sender") + ", agent " + text_of(peer, "agent_version") +
                  "):\n" + prefixes.render("  ");
+      if (text_of(sync, "reason", "") != "")
+        details += "  sync " + text_of(sync, "state") + ": " +
+                   control::shorten(text_of(sync, "reason"), 1000) + "\n";
       if (peer.value("routed_prefix_mismatch", false))
         details += "  WARNING: agent's routed prefix " + text_of(peer, "agent_routed_prefix") +
                    " differs from " + text_of(site, "routed_prefix") + "\n";

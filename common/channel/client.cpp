@@ -47,21 +47,19 @@ std::string optional_text(const std::optional<Ipv6Prefix>& p) {
 std::string fit_report_payload(AgentReport report, std::size_t max_payload) {
   bool truncated = false;
   // The receiver refuses more than kMaxPrefixes prefixes and text over kMaxTextField bytes; router error
-  // texts are not guaranteed to be UTF-8, so the reason is reduced to printable ASCII.
+  // texts are not guaranteed to be valid UTF-8, which JSON needs.
   if (report.prefixes.size() > kMaxPrefixes) {
     report.prefixes.resize(kMaxPrefixes);
     truncated = true;
   }
-  auto ascii = [](const std::string& text, std::size_t max) {
-    std::string out;
-    for (char c : text) {
-      if (out.size() == max) break;
-      out += (c >= 0x20 && c < 0x7f) ? c : '?';
-    }
-    return out;
+  // At most `max` bytes of valid UTF-8: invalid bytes, and a character cut in half at the end, are dropped.
+  auto utf8_prefix = [](const std::string& text, std::size_t max) {
+    nlohmann::json cut = text.substr(0, max);
+    return nlohmann::json::parse(cut.dump(-1, ' ', false, nlohmann::json::error_handler_t::ignore))
+        .get<std::string>();
   };
-  report.sync_reason = ascii(report.sync_reason, 200);
-  report.agent_version = ascii(report.agent_version, 64);
+  report.sync_reason = utf8_prefix(report.sync_reason, 200);
+  report.agent_version = utf8_prefix(report.agent_version, 64);
   for (;;) {
     auto j = to_json(report);
     if (truncated) j["truncated"] = true;
@@ -70,7 +68,7 @@ std::string fit_report_payload(AgentReport report, std::size_t max_payload) {
       return text;
     truncated = true;
     if (report.sync_reason.size() > 80)
-      report.sync_reason = report.sync_reason.substr(0, 77) + "...";
+      report.sync_reason = utf8_prefix(report.sync_reason, 77) + "...";
     else
       report.prefixes.pop_back();
   }

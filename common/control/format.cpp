@@ -47,6 +47,15 @@ std::string format_unix_ms(const nlohmann::json& ms) {
   return buf;
 }
 
+std::string shorten(const std::string& text, std::size_t max) {
+  std::string out;
+  for (char c : text) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  if (out.size() <= max) return out;
+  std::size_t cut = max > 3 ? max - 3 : 0;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // continuation byte
+  return out.substr(0, cut) + "...";
+}
+
 std::string text_of(const nlohmann::json& j, const char* key, const std::string& fallback) {
   if (!j.is_object()) return fallback;
   auto it = j.find(key);

@@ -14,6 +14,9 @@ std::string format_ago(const nlohmann::json& ms);
 std::string format_lifetime(const nlohmann::json& seconds);
 // Unix milliseconds as "2026-11-25 11:30:00Z"; null -> "-".
 std::string format_unix_ms(const nlohmann::json& ms);
+// At most `max` bytes of `text` for one table cell: control characters become spaces, a cut never splits a
+// UTF-8 character and is marked with "...".
+std::string shorten(const std::string& text, std::size_t max);
 // A string field or `fallback` when missing / not a string.
 std::string text_of(const nlohmann::json& j, const char* key, const std::string& fallback = "-");
 

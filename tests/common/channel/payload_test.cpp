@@ -121,6 +121,12 @@ TEST_CASE("payload: fit_report_payload keeps every report acceptable to the rece
     CHECK(back->prefixes.size() <= kMaxPrefixes);
     CHECK((*j)["truncated"] == true);
   }
+  AgentReport dash = r;
+  dash.prefixes.clear();
+  dash.sync_reason = "router \xe2\x80\x94 down \xff";
+  auto dash_json = parse_payload_text(fit_report_payload(dash, 1100)).value();
+  CHECK(dash_json["sync"]["reason"] ==
+        "router \xe2\x80\x94 down ");  // valid UTF-8 kept, the stray byte dropped
   AgentReport small;
   small.agent_version = "0.1.0";
   auto text = fit_report_payload(small, 1100);

@@ -73,3 +73,13 @@ TEST_CASE("status cli: formatting helpers") {
   t.add({"xxx", "y"});
   CHECK(t.render() == "A    BB\nxxx  y\n");
 }
+
+TEST_CASE("status cli: shorten keeps UTF-8 whole and removes control characters") {
+  CHECK(shorten("short", 10) == "short");
+  CHECK(shorten("line1\nline2", 20) == "line1 line2");
+  CHECK(shorten("abcdefghijkl", 8) == "abcde...");
+  // "ab—cd": the em dash is 3 bytes (offsets 2..4); a cut inside it moves before it.
+  CHECK(shorten("ab\xe2\x80\x94"
+                "cdefgh",
+                7) == "ab...");
+}
