@@ -220,3 +220,34 @@ TEST_CASE("loopback: listen address syntax; link-local needs a zone, unknown int
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().message.find("sgchnope0") != std::string::npos);
 }
+
+TEST_CASE("loopback: server options are validated; an unbindable listen address shows in the state") {
+  boost::asio::io_context io;
+  auto no_listen = server_options(test_port(4));
+  no_listen.listen.clear();
+  CHECK_FALSE(ChannelServer::create(io, no_listen).ok());
+  auto twice = server_options(test_port(4));
+  twice.sites.push_back(twice.sites.front());
+  auto dup = ChannelServer::create(io, twice);
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.error().message.find("twice") != std::string::npos);
+  auto bad_name = server_options(test_port(4));
+  bad_name.sites.front().name = "home site";
+  CHECK_FALSE(ChannelServer::create(io, bad_name).ok());
+
+  auto missing = server_options(test_port(4));
+  missing.listen = {parse_channel_address("[fe80::1%sgchnope0]:7443").value()};
+  auto server = ChannelServer::create(io, missing).value();
+  server->start();
+  auto state = server->state_json();
+  CHECK(state["listen"][0]["bound"] == false);
+  CHECK(state["listen"][0]["error"].get<std::string>().find("sgchnope0") != std::string::npos);
+  CHECK(state["healthy"] == false);
+  server->stop();
+
+  ClientOptions no_site = client_options(test_port(4), "", key_of(1));
+  CHECK_FALSE(ChannelClient::create(io, no_site, [] { return AgentReport{}; }).ok());
+  ClientOptions fast = client_options(test_port(4), "home", key_of(1));
+  fast.heartbeat = std::chrono::milliseconds(10);
+  CHECK_FALSE(ChannelClient::create(io, fast, [] { return AgentReport{}; }).ok());
+}
