@@ -251,3 +251,48 @@ TEST_CASE("loopback: server options are validated; an unbindable listen address 
   fast.heartbeat = std::chrono::milliseconds(10);
   CHECK_FALSE(ChannelClient::create(io, fast, [] { return AgentReport{}; }).ok());
 }
+
+TEST_CASE("loopback: an agent reporting to two proxies; each proxy's state is independent") {
+  const auto port_a = test_port(5);
+  auto port_b = test_port(6);
+  while (port_b == port_a) port_b = test_port(6);
+  Loop loop;
+  auto proxy_a = ChannelServer::create(loop.io, server_options(port_a)).value();
+  auto options_b = server_options(port_b);
+  options_b.sender_id = "vps2";
+  options_b.sites.front().routed_prefix = Ipv6Prefix::parse("2001:db8:0:0:7::/80").value();  // disagrees
+  auto proxy_b = ChannelServer::create(loop.io, options_b).value();
+  LocalState local;
+  local.set_prefix("2001:db8:eeee::/56");
+  auto copts = client_options(port_a, "home", key_of(1));
+  copts.own_routed_prefix = Ipv6Prefix::parse("2001:db8:0:0:1::/80").value();
+  copts.peers.push_back(
+      {"vps2", parse_channel_address("[::1]:" + std::to_string(port_b)).value(), key_of(1)});
+  auto client = ChannelClient::create(loop.io, copts, [&] { return local.get(); }).value();
+  loop.run();
+  loop.sync([&] {
+    proxy_a->start();
+    proxy_b->start();
+    client->start();
+  });
+  REQUIRE(wait_for([&] {
+    return first_prefix(site_state(*proxy_a, "home")) == "2001:db8:eeee::/56" &&
+           first_prefix(site_state(*proxy_b, "home")) == "2001:db8:eeee::/56";
+  }));
+  REQUIRE(wait_for([&] {
+    auto peers = client->state_json()["peers"];
+    return peers[0]["state"] == "ok" && peers[1]["state"] == "ok";
+  }));
+  auto peers = client->state_json()["peers"];
+  CHECK(peers[0]["mismatches"].empty());
+  CHECK(peers[1]["mismatches"].size() == 1);  // only vps2 disagrees with the agent's routed prefix
+
+  loop.sync([&] { proxy_b->stop(); });
+  REQUIRE(wait_for([&] { return client->state_json()["peers"][1]["state"] == "stale"; }));
+  CHECK(client->state_json()["peers"][0]["state"] == "ok");
+  CHECK(site_state(*proxy_a, "home")["health"] == "ok");
+  loop.sync([&] {
+    client->stop();
+    proxy_a->stop();
+  });
+}
