@@ -1,6 +1,6 @@
 #include "agent/core/config.hpp"
 
-#include "agent/core/duration.hpp"
+#include "agent/core/ros_values.hpp"
 
 #include <toml++/toml.h>
 
@@ -224,10 +224,10 @@ void read_policy(Section& s, PolicyConfig& p, std::chrono::seconds poll_interval
   if (auto v = s.integer("distance", 1, 255)) p.distance = static_cast<int>(*v);
   s.boolean("adopt", p.adopt);
   if (auto t = s.string("address_list_timeout")) {
-    auto d = parse_ros_duration(*t);
-    if (!d || *d <= std::chrono::seconds(0))
+    auto d = routeros::parse_duration(*t);
+    if (!d.ok() || *d <= std::chrono::seconds(0))
       s.fail("address_list_timeout", "expected a RouterOS duration such as \"1d\" or \"12h30m\"");
-    if (*d < 3 * poll_interval)
+    else if (*d < 3 * poll_interval)
       s.fail("address_list_timeout", "must be at least 3 x router.poll_interval_s (" +
                                          std::to_string(poll_interval.count()) +
                                          " s), so entries are refreshed before they run out");

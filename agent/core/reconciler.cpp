@@ -1,6 +1,6 @@
 #include "agent/core/reconciler.hpp"
 
-#include "agent/core/duration.hpp"
+#include "agent/core/ros_values.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -74,9 +74,10 @@ Drift drift(const DesiredObject& want, const RosObject& have) {
   // An entry with a timeout runs out on the router: renew it once half of it has passed.
   if (auto t = want.fields.find("timeout"); t != want.fields.end()) {
     auto it = have.find("timeout");
-    auto full = parse_ros_duration(t->second);
-    auto left = it == have.end() ? std::nullopt : parse_ros_duration(it->second);
-    if (full && left && *left * 2 < *full) {
+    auto full = routeros::parse_duration(t->second);
+    auto left = it == have.end() ? Result<std::chrono::milliseconds>(make_error("absent"))
+                                 : routeros::parse_duration(it->second);
+    if (full.ok() && left.ok() && *left * 2 < *full) {
       d.write["timeout"] = t->second;
       d.old["timeout"] = it->second;
       d.names.push_back("timeout (renewed)");

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "agent/routeros/values.hpp"
+#include "agent/core/ros_values.hpp"
 
 namespace sixgate::agent {
 namespace {
@@ -15,7 +15,11 @@ std::string_view trim(std::string_view s) {
 }
 
 std::string quoted(std::string_view s) {
-  return "\"" + std::string(s.substr(0, 96)) + (s.size() > 96 ? "...\"" : "\"");
+  std::string out(1, '"');
+  out.append(s.substr(0, 96));
+  if (s.size() > 96) out.append("...");
+  out.push_back('"');
+  return out;
 }
 
 Result<std::chrono::seconds> lifetime(std::string_view text) {

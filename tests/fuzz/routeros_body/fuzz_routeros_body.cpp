@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "agent/routeros/json_quirks.hpp"
-#include "agent/routeros/values.hpp"
+#include "agent/core/ros_values.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);

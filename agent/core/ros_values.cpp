@@ -1,4 +1,4 @@
-#include "agent/routeros/values.hpp"
+#include "agent/core/ros_values.hpp"
 
 #include <cstdint>
 
