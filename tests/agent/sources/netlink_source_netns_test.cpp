@@ -211,10 +211,16 @@ const PrefixObservation* find(const std::vector<PrefixObservation>& set, const c
 
 std::string show(const std::vector<PrefixObservation>& set) {
   std::string out = "{";
-  for (const auto& o : set)
-    out += " " + o.prefix.to_string() + " valid=" + std::to_string(o.valid_lifetime.count()) +
-           " preferred=" + std::to_string(o.preferred_lifetime.count());
-  return out + " }";
+  for (const auto& o : set) {
+    out += ' ';
+    out += o.prefix.to_string();
+    out += " valid=";
+    out += std::to_string(o.valid_lifetime.count());
+    out += " preferred=";
+    out += std::to_string(o.preferred_lifetime.count());
+  }
+  out += " }";
+  return out;
 }
 
 }  // namespace
