@@ -336,7 +336,7 @@ kill -TERM "$PROXY2_PID" 2>/dev/null || true
 # -mode tcp: the backend sees the proxy's own address. -mode unix -proxy-proto: a socket file named after the
 # host (or the wildcard "*.test"), and a PROXY v2 header carrying the client's address before the hello.
 ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9443 -mode tcp -backend-cidr 2001:db8:1::/64 -backend-port 443 \
-  --resolver 127.0.0.1 >"$TMP/proxy3.log" 2>&1 &
+  --resolver 127.0.0.1 --max-connections 2 >"$TMP/proxy3.log" 2>&1 &
 PIDS+=($!)
 mkdir -p "$TMP/sockets"
 cat >"$TMP/unix_backend.py" <<'PY'
@@ -382,14 +382,37 @@ for _ in $(seq 1 50); do
 done
 out=$(in_cl curl -sk --max-time 10 --resolve app.test:9443:192.0.2.1 https://app.test:9443/ 2>&1 || true)
 expect "-mode tcp: the backend sees the proxy's address" "peer=2001:db8:1::1" "$out"
+in_cl python3 "$TMP/client.py" flood 9443 2 >/dev/null 2>&1 &
+FLOOD_PID=$!
+sleep 1
+out=$(in_cl curl -sk --max-time 5 --resolve app.test:9443:192.0.2.1 https://app.test:9443/ 2>&1 || true)
+if ! grep -q "peer=" <<<"$out" && grep -q 'reason=max_connections' "$TMP/proxy3.log"; then
+  pass "--max-connections 2: a third connection is closed and logged"
+else
+  fail "--max-connections: $out"
+fi
+wait "$FLOOD_PID" || true
 out=$(in_cl curl -sk --max-time 10 --resolve app.test:9444:192.0.2.1 https://app.test:9444/ 2>&1 || true)
 expect "-mode unix -proxy-proto: socket app.test, PROXY v2 header with the client address" \
   "proxy_v2_src=192.0.2.2 socket=app.test" "$out"
 out=$(in_cl curl -sk --max-time 10 --resolve other.test:9444:192.0.2.1 https://other.test:9444/ 2>&1 || true)
 expect "-mode unix: wildcard socket *.test for other.test" "socket=\*.test" "$out"
 
-# SIGTERM: stop accepting, drain, exit 0.
+# SIGTERM: stop accepting at once, let the established connection finish, then exit 0.
+in_cl python3 "$TMP/client.py" hold "$TMP/go2" >"$TMP/hold2.out" 2>&1 &
+HOLD_PID=$!
+for _ in $(seq 1 50); do grep -q handshake_done "$TMP/hold2.out" && break; sleep 0.1; done
 kill -TERM "$PROXY_PID"
+for _ in $(seq 1 50); do grep -q 'draining' "$TMP/proxy.log" && break; sleep 0.1; done
+out=$(in_cl curl -sk --max-time 3 --resolve app.test:443:192.0.2.1 https://app.test/ 2>&1 || true)
+if ! grep -q "peer=" <<<"$out" && kill -0 "$PROXY_PID" 2>/dev/null; then
+  pass "SIGTERM: no new connections, still running for the established one"
+else
+  fail "SIGTERM: new connection got '$out' or the proxy already exited"
+fi
+touch "$TMP/go2"
+wait "$HOLD_PID" || true
+expect "SIGTERM: the established connection completes during the drain" "peer=64:ff9b:1::c000:202" "$(cat "$TMP/hold2.out")"
 rc=124
 for _ in $(seq 1 60); do
   if ! kill -0 "$PROXY_PID" 2>/dev/null; then
