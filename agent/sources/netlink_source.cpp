@@ -153,6 +153,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void resync(int err) {
     // Lost notifications (receive buffer overflow) or a dump interrupted by a change: start over from a dump.
+    // RA prefix information cannot be dumped; it returns with the next RA (meanwhile the prefix set keeps a
+    // prefix that only it named, for its valid lifetime).
     log::event(spdlog::level::warn, "netlink_resync", {{"source", name_}, {"reason", nl_geterror(err)}});
     tracker_->clear();
     dirty_ = true;
