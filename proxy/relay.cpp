@@ -186,12 +186,13 @@ bool Relay::pump_copy(Direction& d) {
 
 void Relay::wait(Direction& d, StreamSocket& s, bool for_write) {
   d.waiting = true;
+  const char* side = for_write ? d.dst_name : d.src_name;
   s.async_wait(for_write ? StreamSocket::wait_write : StreamSocket::wait_read,
-               [self = shared_from_this(), &d](const boost::system::error_code& ec) {
+               [self = shared_from_this(), &d, side](const boost::system::error_code& ec) {
                  d.waiting = false;
                  if (self->over_) return;
                  if (ec && ec != asio::error::operation_aborted) {
-                   self->fail(d.src_name, ec.value());
+                   self->fail(side, ec.value());
                    return;
                  }
                  self->pump(d);

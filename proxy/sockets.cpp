@@ -39,6 +39,10 @@ Result<int> open_listener(const ListenSpec& spec) {
   }
   bool v6 = spec.address.empty() || spec.address.find(':') != std::string::npos;
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0 && errno == EAFNOSUPPORT && spec.address.empty()) {  // kernel without IPv6: 0.0.0.0 then
+    v6 = false;
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  }
   if (fd < 0) return sys_error("-listen " + spec.text + ": socket");
   set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
   set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
@@ -57,7 +61,7 @@ Result<int> open_listener(const ListenSpec& spec) {
     auto* a = reinterpret_cast<sockaddr_in*>(&ss);
     a->sin_family = AF_INET;
     a->sin_port = htons(spec.port);
-    ::inet_pton(AF_INET, spec.address.c_str(), &a->sin_addr);
+    if (!spec.address.empty()) ::inet_pton(AF_INET, spec.address.c_str(), &a->sin_addr);
     sl = sizeof *a;
   }
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), sl) != 0) {
