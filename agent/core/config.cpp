@@ -20,7 +20,10 @@ struct ConfigError {
 };
 
 std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.append(1, '"').append(s).append(1, '"');
+  return out;
 }
 
 // One TOML table being read: every key must be consumed, so leftovers are reported as unknown.

@@ -71,7 +71,7 @@ struct DhcpClientSourceConfig {
 };
 
 struct SourcesConfig {
-  std::chrono::milliseconds debounce{2000};
+  std::chrono::milliseconds debounce{500};
   std::vector<Ipv6Prefix> static_prefixes;
   std::optional<NetlinkSourceConfig> netlink;
   std::optional<DhcpClientSourceConfig> dhcp_client;

@@ -100,7 +100,7 @@ DesiredState desired_state(const AgentConfig& config, const HomePrefixes& home) 
           "dst-address mode excludes only " + pick.to_string() + "; traffic to " + others +
           " is marked too (use policy.mode = \"address-list\" to exclude every home prefix)");
     }
-    rule["dst-address"] = "!" + pick.to_string();
+    rule["dst-address"] = pick.to_string().insert(0, 1, '!');
   }
   d.objects.push_back(DesiredObject{Role::rule, std::string(menu::mangle), std::move(rule),
                                     "mangle rule (" + policy.chain + ", src " +

@@ -187,7 +187,9 @@ Placement place_rule(const DesiredState& d, const std::vector<RosObject>& mangle
       if (id_of(*same_chain[i]) == id) return i;
     return std::nullopt;
   };
-  std::optional<std::size_t> ours = our_id.empty() ? std::nullopt : index_of(our_id);
+  const auto found = our_id.empty() ? std::nullopt : index_of(our_id);
+  const bool placed = found.has_value();
+  const std::size_t ours = found.value_or(0);
   Placement p;
   switch (d.position.kind) {
     case RulePosition::Kind::top: {
@@ -198,16 +200,16 @@ Placement place_rule(const DesiredState& d, const std::vector<RosObject>& mangle
           break;
         }
       if (!first) return p;
-      if (!ours) {
+      if (!placed) {
         p.place_before = id_of(*first);
-      } else if (*ours != 0) {
+      } else if (ours != 0) {
         p.move = id_of(*same_chain.front());
         p.why = "position: must be the first rule of chain " + chain;
       }
       return p;
     }
     case RulePosition::Kind::bottom:
-      if (ours && *ours + 1 != same_chain.size()) {
+      if (placed && ours + 1 != same_chain.size()) {
         p.move = "";
         p.why = "position: must be the last rule of chain " + chain;
       }
@@ -224,9 +226,9 @@ Placement place_rule(const DesiredState& d, const std::vector<RosObject>& mangle
                            " has that comment; the rule stays where it is (or is appended)");
         return p;
       }
-      if (!ours) {
+      if (!placed) {
         p.place_before = id_of(*target);
-      } else if (*ours > *index_of(id_of(*target))) {
+      } else if (ours > index_of(id_of(*target)).value_or(0)) {
         p.move = id_of(*target);
         p.why = "position: must come before the rule \"" + d.position.comment + "\"";
       }

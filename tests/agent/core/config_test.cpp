@@ -88,7 +88,7 @@ TEST_CASE("config: minimal file gets the documented defaults") {
   CHECK(c->policy.distance == 20);
   CHECK_FALSE(c->policy.adopt);
   CHECK_FALSE(c->policy.address_list_timeout.has_value());
-  CHECK(c->sources.debounce == std::chrono::milliseconds(2000));
+  CHECK(c->sources.debounce == std::chrono::milliseconds(500));
   CHECK(c->sources.static_prefixes.empty());
   CHECK_FALSE(c->sources.netlink.has_value());
   CHECK_FALSE(c->sources.dhcp_client.has_value());
