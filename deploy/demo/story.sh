@@ -20,7 +20,7 @@ NS_CL=sgdemo-client NS_VPS=sgdemo-vps NS_HOME=sgdemo-home
 WG_VPS=sgdemo-wg0 WG_HOME=sgdemo-wg1
 SITE=2001:db8:1:2:1::/80
 BACKEND=2001:db8:1:2:1::10
-LIMIT_S=90
+LIMIT_S=${SGDEMO_LIMIT_S:-90}  # the whole story, seconds
 
 # --- presentation ----------------------------------------------------------------------------------------
 if [ -t 1 ]; then B=$'\e[1m' D=$'\e[2m' G=$'\e[32m' R=$'\e[31m' N=$'\e[0m'; else B= D= G= R= N=; fi
@@ -31,10 +31,13 @@ say() { printf '  %s\n' "$*"; }
 show() { sed 's/^/    │ /'; }  # indented program output
 strip_time() { sed -E 's/^[0-9]{4}-[0-9-]+T[0-9:.]+Z //'; }
 ok() { printf '  %s✔ %s%s\n' "$G" "$*" "$N"; }
+# die writes to the terminal's stderr saved in fd 4, so that it is seen also when it runs as a trap while a
+# command's output is redirected.
+exec 4>&2
 die() {
-  printf '\n%s✘ demo failed: %s%s\n' "$R" "$*" "$N" >&2
+  printf '\n%s✘ demo failed: %s%s\n' "$R" "$*" "$N" >&4
   for f in proxy.log agent.log emulator.out backend.out dnsmasq.err wg0.log wg1.log; do
-    [ -s "$TMP/$f" ] && { printf '%s--- last lines of %s%s\n' "$D" "$f" "$N" >&2; tail -n 15 "$TMP/$f" >&2; }
+    [ -n "$TMP" ] && [ -s "$TMP/$f" ] && { printf '%s--- last lines of %s%s\n' "$D" "$f" "$N"; tail -n 15 "$TMP/$f"; } >&4
   done
   exit 1
 }
@@ -298,15 +301,11 @@ fi
 say "$ sixgate-agent status      (at home)"
 rc=0; agent_status >"$TMP/astatus" 2>&1 || rc=$?
 show <"$TMP/astatus"
-if [ "$rc" = 0 ]; then
-  ok "exit code 0: healthy"
-elif [ "$proxy_has_status" = 0 ] && [ "$rc" = 1 ]; then
-  say "exit code 1 (unhealthy): expected here, the proxy never answers on the channel in this build"
-fi
-if [ "$proxy_has_status" = 0 ]; then
-  say "The PROXY row stays waiting/never_seen: nothing answers on the VPS side in this build."
-elif [ "$rc" != 0 ]; then
-  say "exit code $rc (0 healthy, 1 unhealthy, 3 daemon unreachable)"
-fi
+case "$rc" in
+  0) ok "exit code 0: healthy" ;;
+  1) say "exit code 1: unhealthy" ;;
+  *) die "sixgate-agent status failed (exit $rc; 3 = daemon unreachable)" ;;
+esac
+[ "$proxy_has_status" = 1 ] || say "The PROXY row stays waiting/never_seen: nothing answers on the VPS side in this build."
 
 chapter "The end: tearing everything down"
