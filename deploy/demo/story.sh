@@ -23,7 +23,7 @@ BACKEND=2001:db8:1:2:1::10
 LIMIT_S=${SGDEMO_LIMIT_S:-90}  # the whole story, seconds
 
 # --- presentation ----------------------------------------------------------------------------------------
-if [ -t 1 ]; then B=$'\e[1m' D=$'\e[2m' G=$'\e[32m' R=$'\e[31m' N=$'\e[0m'; else B= D= G= R= N=; fi
+if [ -t 1 ]; then B=$'\e[1m' D=$'\e[2m' G=$'\e[32m' R=$'\e[31m' N=$'\e[0m'; else B='' D='' G='' R='' N=''; fi
 T0=$(date +%s.%N)
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%5.1f", b - a }'; }
 chapter() { printf '\n%s[%ss] %s%s\n' "$B" "$(elapsed)" "$*" "$N"; }
@@ -65,8 +65,13 @@ cleanup() {
   [ -n "$TMP" ] && rm -rf "$TMP"
   if [ "$rc" = 0 ]; then
     left=$(ip netns list | grep -c '^sgdemo-' || true)
-    [ "$left" = 0 ] && printf '  %s✔ processes stopped, namespaces and temporary files removed (%s s in all)%s\n' \
-      "$G" "$(elapsed | tr -d ' ')" "$N" || { printf '%s✘ %s sgdemo- namespaces left over%s\n' "$R" "$left" "$N"; rc=1; }
+    if [ "$left" = 0 ]; then
+      printf '  %s✔ processes stopped, namespaces and temporary files removed (%s s in all)%s\n' \
+        "$G" "$(elapsed | tr -d ' ')" "$N"
+    else
+      printf '%s✘ %s sgdemo- namespaces left over%s\n' "$R" "$left" "$N"
+      rc=1
+    fi
   fi
   exit "$rc"
 }
@@ -108,10 +113,19 @@ import json, sys
 for e in json.load(sys.stdin).get("ipv6/firewall/address-list", []):
     print("%-14s %-22s %s" % (e.get("list"), e.get("address"), e.get("comment", "")))'
 }
+mangle() {  # the router's mangle rules in order, one line each
+  emu GET /_emu/state | python3 -c '
+import json, sys
+for r in json.load(sys.stdin).get("ipv6/firewall/mangle", []):
+    what = " ".join("%s=%s" % (k, r[k]) for k in ("chain", "src-address", "dst-address-list", "action",
+                                                "new-routing-mark", "passthrough") if k in r)
+    print("%s %s  ; %s" % (r[".id"], what, r.get("comment", "")))'
+}
 
 # ==========================================================================================================
 chapter "Setting the stage: three network namespaces"
 for ns in "$NS_CL" "$NS_VPS" "$NS_HOME"; do ip netns del "$ns" 2>/dev/null || true; done  # an interrupted run
+rm -f "/var/run/wireguard/$WG_VPS.sock" "/var/run/wireguard/$WG_HOME.sock"
 for ns in "$NS_CL" "$NS_VPS" "$NS_HOME"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 
 # client <-> vps: the IPv4 internet.
@@ -146,12 +160,13 @@ in_ns "$NS_VPS" wg set "$WG_VPS" private-key "$TMP/vps.wgkey" listen-port 51820 
   peer "$HOME_PUB" allowed-ips "$SITE,fe80::2/128" endpoint 198.51.100.2:51821
 in_ns "$NS_HOME" wg set "$WG_HOME" private-key "$TMP/home.wgkey" listen-port 51821 \
   peer "$VPS_PUB" allowed-ips ::/0 endpoint 198.51.100.1:51820 persistent-keepalive 1
-for pair in "$NS_VPS $WG_VPS fe80::1/64" "$NS_HOME $WG_HOME fe80::2/64"; do
-  set -- $pair
-  ip -n "$1" link set dev "$2" addrgenmode none  # only the configured link-local (AllowedIPs covers it)
+wg_address() {  # namespace interface address: only the configured link-local (AllowedIPs covers it)
+  ip -n "$1" link set dev "$2" addrgenmode none
   ip -n "$1" -6 addr add "$3" dev "$2" nodad
   ip -n "$1" link set "$2" up
-done
+}
+wg_address "$NS_VPS" "$WG_VPS" fe80::1/64
+wg_address "$NS_HOME" "$WG_HOME" fe80::2/64
 ip -n "$NS_VPS" -6 route add "$SITE" dev "$WG_VPS"
 ip -n "$NS_VPS" -6 route add local 64:ff9b:1::/96 dev lo  # replies to NAT46 sources come back to the proxy
 # Home: the service lives on the /80; everything else (the NAT46 clients) goes back through the tunnel.
@@ -249,7 +264,9 @@ rc=0; out=$(agent plan 2>/dev/null) || rc=$?
 show <<<"$out"
 [ "$rc" = 0 ] || die "plan after apply should exit 0 (nothing to do), got $rc"
 ok "exit code 0: the router is in sync"
-say "The router's address-list (the rule marks the /80's traffic except to these):"
+say "The router's mangle rules (the agent's goes first; the operator's own rule is left alone):"
+mangle | show
+say "and its address-list: traffic from the /80 is routed back to the VPS except to these home prefixes:"
 address_list | show
 
 # ==========================================================================================================
@@ -272,7 +289,7 @@ ok "the new prefix is excluded at once; the old one stays until its valid lifeti
 
 # ==========================================================================================================
 chapter "(e) Both sides of the tunnel: status"
-proxy_status() { in_ns "$NS_VPS" "$PROXY" status --control-socket "$TMP/proxy.sock" "$@"; }
+proxy_status() { in_ns "$NS_VPS" "$PROXY" status --control-socket "$TMP/proxy.sock"; }
 agent_status() { in_ns "$NS_HOME" "$AGENT" status --control-socket "$TMP/agent.sock" "$@"; }
 proxy_has_status=1
 proxy_status >"$TMP/pstatus" 2>&1 || true
