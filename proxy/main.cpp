@@ -1,14 +1,18 @@
 // sixgate-proxy: parse the command line (snid's flags and ours), set up logging, run.
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/log.hpp"
 #include "proxy/config.hpp"
 #include "proxy/server.hpp"
+#include "proxy/status_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace sixgate;
+  if (argc > 1 && std::string_view(argv[1]) == "status")
+    return proxy::run_proxy_status_command(argc - 2, argv + 2);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto config = proxy::parse_proxy_args(args);
   if (!config) {

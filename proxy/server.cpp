@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "proxy/channel_server.hpp"
 #include "proxy/worker.hpp"
 
 namespace sixgate::proxy {
@@ -39,6 +40,17 @@ class Server {
         log::event(spdlog::level::critical, "startup_failed", {{"error", s.error().message}});
         return 1;
       }
+    }
+    // Before the worker threads start: the control socket changes the process umask for a moment.
+    auto channel = start_channel_server(io_, cfg);
+    if (!channel) {
+      log::event(spdlog::level::critical, "startup_failed", {{"error", channel.error().message}});
+      return 1;
+    }
+    auto control = start_control_socket(io_, cfg, channel->get());
+    if (!control) {
+      log::event(spdlog::level::critical, "startup_failed", {{"error", control.error().message}});
+      return 1;
     }
     for (auto& w : workers_) w->start();
     log::event(spdlog::level::info, "listening",
