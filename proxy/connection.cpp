@@ -56,20 +56,19 @@ void AccessRecord::log(std::string_view outcome, std::string_view reason, const 
               {"reason", reason}});
 }
 
-Connection::Connection(WorkerContext& ctx, StreamSocket client, const std::string& listener)
+Connection::Connection(WorkerContext& ctx, StreamSocket client, const sockaddr_storage& peer,
+                       const std::string& listener, std::uint16_t listen_port)
     : ctx_(ctx),
       runtime_(ctx.runtime),
       resolver_(ctx.resolver),
       client_(std::move(client)),
       backend_(ctx.io),
       record_(std::make_shared<AccessRecord>(ctx.active, listener)),
+      peer_(peer),
+      listen_port_(listen_port),
       timer_(ctx.io) {}
 
 void Connection::start() {
-  socklen_t len = sizeof peer_;
-  ::getpeername(client_.native_handle(), reinterpret_cast<sockaddr*>(&peer_), &len);
-  len = sizeof local_;
-  ::getsockname(client_.native_handle(), reinterpret_cast<sockaddr*>(&local_), &len);
   record_->client = to_string(peer_);
   const auto& cfg = runtime_->config;
   if (cfg.mode == Mode::nat46) {
@@ -189,7 +188,7 @@ void Connection::on_lookup(const Lookup& lookup) {
       return refuse("resolver_failure:" + lookup.detail, Alert::internal_error);
   }
   const auto& cfg = runtime_->config;
-  const std::uint16_t port = cfg.backend_port.value_or(port_of(local_));
+  const std::uint16_t port = cfg.backend_port.value_or(listen_port_);
   std::optional<Refusal> first_refusal;
   for (const auto& a : lookup.v6) {
     auto r = runtime_->policy.check(a);
@@ -304,7 +303,12 @@ void Connection::postgres_backend_handshake() {
 
 void Connection::replay() {
   std::vector<std::uint8_t> out;
-  if (runtime_->config.proxy_proto) out = proxy_v2_header(peer_, local_);
+  if (runtime_->config.proxy_proto) {
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    ::getsockname(client_.native_handle(), reinterpret_cast<sockaddr*>(&local), &len);
+    out = proxy_v2_header(peer_, local);
+  }
   out.insert(out.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(replay_from_), buffer_.end());
   record_->replayed = buffer_.size() - replay_from_;
   std::vector<std::uint8_t>().swap(buffer_);

@@ -43,7 +43,9 @@ struct AccessRecord {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `ctx.active` has already been incremented for this connection; the AccessRecord gives the place back.
-  Connection(WorkerContext& ctx, StreamSocket client, const std::string& listener);
+  // `peer` as accept() reported it; `listen_port` is the listener's port (the default backend port).
+  Connection(WorkerContext& ctx, StreamSocket client, const sockaddr_storage& peer,
+             const std::string& listener, std::uint16_t listen_port);
   void start();
 
  private:
@@ -68,7 +70,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   StreamSocket client_;
   StreamSocket backend_;
   std::shared_ptr<AccessRecord> record_;
-  sockaddr_storage peer_{}, local_{};
+  sockaddr_storage peer_{};
+  std::uint16_t listen_port_;
   boost::asio::steady_timer timer_;  // hello timeout, then connect timeout
 
   std::vector<std::uint8_t> buffer_;  // every byte read from the client before the relay, replayed unchanged

@@ -21,7 +21,8 @@ std::optional<Pipe> PipePool::take() {
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return std::nullopt;
   Pipe p{fds[0], fds[1], 0};
-  ::fcntl(p.write_end, F_SETPIPE_SZ, static_cast<int>(kPipeBytes));  // failing is fine: default size then  // failing is fine: default size then
+  // Failing is fine: the pipe keeps the default size then.
+  ::fcntl(p.write_end, F_SETPIPE_SZ, static_cast<int>(kPipeBytes));
   int size = ::fcntl(p.write_end, F_GETPIPE_SZ);
   p.capacity = size > 0 ? static_cast<std::size_t>(size) : 65536;
   return p;

@@ -36,8 +36,6 @@ Relay::Relay(StreamSocket client, StreamSocket backend, PipePool& pipes,
 }
 
 void Relay::start() {
-  client_.non_blocking(true);
-  backend_.non_blocking(true);
   last_activity_ = std::chrono::steady_clock::now();
   arm_idle_timer();
   pump(up_);

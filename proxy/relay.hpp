@@ -26,6 +26,8 @@ struct RelayResult {
       outcome;  // "closed" (both sides finished), "idle_timeout", "stopped", or "<side>_error:<errno text>"
 };
 
+// Both sockets must already be non-blocking (O_NONBLOCK), as an accepted socket is after its first Asio read
+// and start_connect()'s sockets are from the start.
 class Relay : public std::enable_shared_from_this<Relay> {
  public:
   using Done = std::function<void(const RelayResult&)>;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <cstring>
 
 #include "common/log.hpp"
 #include "proxy/connection.hpp"
@@ -57,6 +58,7 @@ Status Worker::prepare() {
     socklen_t len = sizeof ss;
     ::getsockname(*fd, reinterpret_cast<sockaddr*>(&ss), &len);
     auto& l = listeners_.emplace_back(io_, spec.kind == ListenSpec::Kind::fd ? spec.text : to_string(ss));
+    l.port = port_of(ss);
     error_code ec;
     l.acceptor.assign(asio::generic::stream_protocol(ss.ss_family, ss.ss_family == AF_UNIX ? 0 : IPPROTO_TCP),
                       *fd, ec);
@@ -75,16 +77,15 @@ void Worker::start() {
 }
 
 void Worker::accept(Listener& l) {
-  l.acceptor.async_accept(io_, [this, &l](const error_code& ec, StreamSocket socket) {
+  l.acceptor.async_accept(io_, l.peer, [this, &l](const error_code& ec, StreamSocket socket) {
     if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
     if (ec) return on_accept_error(l, ec);
     l.delay = std::chrono::milliseconds(0);
     const auto& cfg = ctx_.runtime->config;
+    sockaddr_storage peer{};
+    std::memcpy(&peer, l.peer.data(), std::min<std::size_t>(l.peer.size(), sizeof peer));
     if (ctx_.active.fetch_add(1, std::memory_order_relaxed) >= cfg.max_connections) {
       ctx_.active.fetch_sub(1, std::memory_order_relaxed);
-      sockaddr_storage peer{};
-      socklen_t len = sizeof peer;
-      ::getpeername(socket.native_handle(), reinterpret_cast<sockaddr*>(&peer), &len);
       log::event(spdlog::level::warn, "connection",
                  {{"client", to_string(peer)},
                   {"listener", l.text},
@@ -96,7 +97,7 @@ void Worker::accept(Listener& l) {
       // Small TLS flights must not wait behind Nagle on their way back to the client.
       int one = 1;
       ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      std::make_shared<Connection>(ctx_, std::move(socket), l.text)->start();
+      std::make_shared<Connection>(ctx_, std::move(socket), peer, l.text, l.port)->start();
     }
     accept(l);
   });

@@ -39,6 +39,8 @@ class Worker {
     Acceptor acceptor;
     boost::asio::steady_timer backoff;
     std::string text;
+    std::uint16_t port = 0;
+    boost::asio::generic::stream_protocol::endpoint peer;  // filled by each accept
     std::chrono::milliseconds delay{0};
   };
   void accept(Listener& l);

@@ -15,7 +15,7 @@ PROXY=$BUILD/proxy/sixgate-proxy
 
 ID=$$
 CL=sgpx-cl-$ID PX=sgpx-px-$ID BE=sgpx-be-$ID
-TMP=$(mktemp -d /tmp/sgpx.XXXXXX)
+TMP=$(mktemp -d /var/tmp/sixgate-proxy-test.XXXXXX)
 PIDS=()
 FAILS=0
 
@@ -108,7 +108,7 @@ PIDS+=($!)
 printf 'backend-cidr = ["2001:db8:1::/64"]\n' >"$TMP/proxy.toml"
 ip netns exec "$PX" "$PROXY" -listen tcp:443 -listen tcp:80 -listen tcp:5432 -mode nat46 \
   -nat46-prefix 64:ff9b:1:: --config "$TMP/proxy.toml" --resolver 127.0.0.1 --hello-timeout 2s \
-  --connect-timeout 3s --workers 2 --drain-timeout 3s >"$TMP/proxy.log" 2>&1 &
+  --connect-timeout 3s --workers 2 --drain-timeout 3s --control-socket "$TMP/control1.sock" >"$TMP/proxy.log" 2>&1 &
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
 
@@ -298,7 +298,7 @@ os.execv(sys.argv[1], sys.argv[1:])
 PY
 ip netns exec "$PX" bash -c 'ulimit -n 64; exec python3 "$@"' _ "$TMP/inherit.py" "$PROXY" -listen fd:3 \
   -nat46-prefix 64:ff9b:1::/96 -backend-cidr 2001:db8:1::/64 -backend-port 443 --resolver 127.0.0.1 \
-  --idle-timeout 1s --workers 2 >"$TMP/proxy2.log" 2>&1 &
+  --idle-timeout 1s --workers 2 --control-socket "$TMP/control2.sock" >"$TMP/proxy2.log" 2>&1 &
 PROXY2_PID=$!
 PIDS+=($PROXY2_PID)
 for _ in $(seq 1 50); do grep -q listening "$TMP/proxy2.log" && break; sleep 0.1; done
@@ -314,7 +314,7 @@ fi
 grep -q 'reason=idle_timeout' "$TMP/proxy2.log" && pass "access log: idle_timeout" || fail "access log lacks idle_timeout"
 # 64 descriptors: the flood runs accept() into EMFILE. It must back off (one log line per episode, little CPU),
 # and accept again once descriptors are free.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 t0=$(ticks "$PROXY2_PID")
 client flood 8443 150 >/dev/null
 t1=$(ticks "$PROXY2_PID")
@@ -336,7 +336,7 @@ kill -TERM "$PROXY2_PID" 2>/dev/null || true
 # -mode tcp: the backend sees the proxy's own address. -mode unix -proxy-proto: a socket file named after the
 # host (or the wildcard "*.test"), and a PROXY v2 header carrying the client's address before the hello.
 ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9443 -mode tcp -backend-cidr 2001:db8:1::/64 -backend-port 443 \
-  --resolver 127.0.0.1 --max-connections 2 >"$TMP/proxy3.log" 2>&1 &
+  --resolver 127.0.0.1 --max-connections 2 --control-socket "$TMP/control3.sock" >"$TMP/proxy3.log" 2>&1 &
 PIDS+=($!)
 mkdir -p "$TMP/sockets"
 cat >"$TMP/unix_backend.py" <<'PY'
@@ -374,7 +374,7 @@ PY
 ip netns exec "$PX" python3 "$TMP/unix_backend.py" "$TMP/sockets" "$TMP" >"$TMP/unix_backend.out" 2>&1 &
 PIDS+=($!)
 ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9444 -mode unix -unix-directory "$TMP/sockets" -proxy-proto \
-  >"$TMP/proxy4.log" 2>&1 &
+  --control-socket "$TMP/control4.sock" >"$TMP/proxy4.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 50); do
   grep -q listening "$TMP/proxy3.log" && grep -q listening "$TMP/proxy4.log" && grep -q ready "$TMP/unix_backend.out" && break
@@ -424,7 +424,9 @@ done
 [ "$rc" = 0 ] && pass "SIGTERM: drained and exited 0" || fail "SIGTERM: exit code $rc"
 
 if [ $FAILS -gt 0 ]; then
-  echo "--- proxy log"; tail -n 40 "$TMP/proxy.log"; echo "--- backend stderr"; tail -n 20 "$TMP/backend.err"
+  for f in proxy.log proxy2.log proxy3.log proxy4.log backend.err unix_backend.out; do
+    echo "--- $f"; tail -n 30 "$TMP/$f" 2>/dev/null || true
+  done
   echo "$FAILS check(s) failed"
   exit 1
 fi

@@ -20,7 +20,7 @@ struct Pair {
   int inner = -1;  // the end the relay gets
   Pair() {
     int fds[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
     outer = fds[0];
     inner = fds[1];
   }
@@ -90,7 +90,7 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
   CHECK_FALSE(result.has_value());
 
   const std::string down = "reply after the client's half-close";
-  REQUIRE(::send(backend.outer, down.data(), down.size(), 0) == static_cast<ssize_t>(down.size()));
+  REQUIRE(::send(backend.outer, down.data(), down.size(), MSG_DONTWAIT) == static_cast<ssize_t>(down.size()));
   CHECK(read_all_available(client.outer, down.size(), io) == down);
   ::shutdown(backend.outer, SHUT_WR);
   run_until(io, [&] { return result.has_value(); });
@@ -113,5 +113,5 @@ TEST_CASE("relay: an idle timeout ends a silent relay") {
   REQUIRE(result.has_value());
   CHECK(result->outcome == "idle_timeout");
   char c;
-  CHECK(::recv(client.outer, &c, 1, 0) == 0);  // the relay closed its ends
+  CHECK(::recv(client.outer, &c, 1, MSG_DONTWAIT) == 0);  // the relay closed its ends
 }
