@@ -307,6 +307,8 @@ else
   for _ in $(seq 1 50); do both_see_new && { seen=1; break; }; sleep 0.2; done
   if [ $seen = 1 ]; then
     ok "the agent's report crossed the WireGuard tunnel and the proxy answered"
+    say "(agent → proxy: delegated prefixes, router sync state, last change; proxy → agent: the routed /80,"
+    say " the NAT46 prefix and the gateway; HMAC-SHA256 with the site's key, UDP on the tunnel addresses)"
   else
     say "note: within 10 s the proxy did not show the new prefix, or the agent did not hear back"
   fi
@@ -324,5 +326,20 @@ case "$rc" in
   *) die "sixgate-agent status failed (exit $rc; 3 = daemon unreachable)" ;;
 esac
 [ "$proxy_has_status" = 1 ] || say "The PROXY row stays waiting/never_seen: nothing answers on the VPS side in this build."
+
+if [ "$proxy_has_status" = 1 ]; then
+  chapter "(f) The tunnel goes down: status is a health check"
+  ip -n "$NS_HOME" link set "$WG_HOME" down
+  say "$ ip link set $WG_HOME down      (at home)"
+  say "The agent sends a heartbeat every 2 s; after 3 missed ones the proxy calls it stale."
+  t_down=$SECONDS
+  proxy_unhealthy() { ! proxy_status >/dev/null 2>&1; }
+  wait_until 15 "the proxy to report the agent stale" proxy_unhealthy
+  rc=0; proxy_status >"$TMP/pstatus" 2>&1 || rc=$?
+  say "$ sixgate-proxy status      (about $((SECONDS - t_down)) s later)"
+  awk 'NR == 1 || /^SITE/ { print; site = 1; next } site && NF { print; next } { site = 0 }' "$TMP/pstatus" | show
+  [ "$rc" = 1 ] || die "sixgate-proxy status should exit 1 (unhealthy) with the agent stale, got $rc"
+  ok "exit code 1: a monitoring check on the VPS notices that the home side went quiet"
+fi
 
 chapter "The end: tearing everything down"
