@@ -202,7 +202,8 @@ fill proxy.toml
 fill dnsmasq.conf
 spawn "$NS_VPS" dnsmasq.err dnsmasq --no-daemon --conf-file="$TMP/dnsmasq.conf" --port=53 --pid-file="$TMP/dnsmasq.pid"
 spawn "$NS_VPS" proxy.log "$PROXY" -listen tcp:443 -mode nat46 -nat46-prefix 64:ff9b:1:: -backend-cidr "$SITE" \
-  --resolver 127.0.0.1 --config "$TMP/proxy.toml" --control-socket "$TMP/proxy.sock" --workers 1
+  --resolver 127.0.0.1 --config "$TMP/proxy.toml" --control-socket "$TMP/proxy.sock" --workers 1 \
+  --log-format plain --log-level info
 say "sixgate-proxy  -listen tcp:443 -mode nat46 -nat46-prefix 64:ff9b:1:: -backend-cidr $SITE"
 say "               resolver: dnsmasq on 127.0.0.1 (nextcloud.home.test → $BACKEND)"
 say "               channel: [fe80::1%$WG_VPS]:7443, site \"home\""
@@ -210,7 +211,7 @@ say "               channel: [fe80::1%$WG_VPS]:7443, site \"home\""
 wait_until 15 "the backend" grep -q ready "$TMP/backend.out"
 wait_until 15 "the RouterOS emulator" grep -q ready "$TMP/emulator.out"
 wait_until 15 "dnsmasq" ip netns exec "$NS_VPS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/53'
-wait_until 15 "sixgate-proxy to listen" ip netns exec "$NS_VPS" bash -c 'exec 3<>/dev/tcp/192.0.2.1/443'
+wait_until 15 "sixgate-proxy to listen" grep -q "info listening" "$TMP/proxy.log"
 ok "all listening"
 
 # ==========================================================================================================
@@ -249,7 +250,7 @@ chapter "(c) The agent keeps the router's policy routing right"
 emu POST /_emu/dhcp-prefix '{"prefix":"2001:db8:1200::/56","valid":"1d","interface":"ether1"}' >/dev/null
 say "The ISP delegated 2001:db8:1200::/56 to the router (its /ipv6/dhcp-client shows it)."
 fill agent.toml
-agent() { in_ns "$NS_HOME" "$AGENT" --config "$TMP/agent.toml" "$@"; }
+agent() { in_ns "$NS_HOME" "$AGENT" --config "$TMP/agent.toml" --log-format plain --log-level info "$@"; }
 say "$ sixgate-agent plan"
 rc=0; out=$(agent plan 2>"$TMP/plan1.err") || rc=$?
 show <<<"$out"
@@ -272,7 +273,7 @@ address_list | show
 # ==========================================================================================================
 chapter "(d) The ISP renumbers the home network"
 say "Starting the agent as a daemon: sixgate-agent run (polls the DHCP client every 1 s, reports to the VPS)."
-spawn "$NS_HOME" agent.log "$AGENT" --config "$TMP/agent.toml" run
+spawn "$NS_HOME" agent.log "$AGENT" --config "$TMP/agent.toml" --log-format plain --log-level info run
 wait_until 10 "the agent's control socket" test -S "$TMP/agent.sock"
 say "address-list before:"
 address_list | show
