@@ -211,7 +211,12 @@ say "               channel: [fe80::1%$WG_VPS]:7443, site \"home\""
 wait_until 15 "the backend" grep -q ready "$TMP/backend.out"
 wait_until 15 "the RouterOS emulator" grep -q ready "$TMP/emulator.out"
 wait_until 15 "dnsmasq" ip netns exec "$NS_VPS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/53'
-wait_until 15 "sixgate-proxy to listen" grep -q "info listening" "$TMP/proxy.log"
+PROXY_PID=${PIDS[-1]}
+proxy_listening() {
+  kill -0 "$PROXY_PID" 2>/dev/null || die "sixgate-proxy exited at start-up"
+  grep -q "info listening" "$TMP/proxy.log"
+}
+wait_until 15 "sixgate-proxy to listen" proxy_listening
 ok "all listening"
 
 # ==========================================================================================================
@@ -274,7 +279,12 @@ address_list | show
 chapter "(d) The ISP renumbers the home network"
 say "Starting the agent as a daemon: sixgate-agent run (polls the DHCP client every 1 s, reports to the VPS)."
 spawn "$NS_HOME" agent.log "$AGENT" --config "$TMP/agent.toml" --log-format plain --log-level info run
-wait_until 10 "the agent's control socket" test -S "$TMP/agent.sock"
+AGENT_PID=${PIDS[-1]}
+agent_up() {
+  kill -0 "$AGENT_PID" 2>/dev/null || die "sixgate-agent run exited at start-up"
+  test -S "$TMP/agent.sock"
+}
+wait_until 10 "the agent's control socket" agent_up
 say "address-list before:"
 address_list | show
 emu POST /_emu/dhcp-prefix '{"prefix":"2001:db8:3400::/56","valid":"1d","interface":"ether1"}' >/dev/null
