@@ -112,7 +112,11 @@ int run_agent_cli(int argc, char** argv) {
       app.add_subcommand("apply", "apply the changes once and exit (exit 0: in sync, 1: error)");
   apply->add_flag("--once", once, "required: apply once and exit (the daemon is `run`)")->required();
   apply->fallthrough();
-  // `status` (agent/status_command.hpp) is routed by main() before this parser.
+  // `status` (agent/status_command.hpp) is routed by main() before this parser; the footer lists it.
+  app.footer(
+      "\n  status [--json] [--control-socket PATH]\n"
+      "                              ask the running daemon: prefixes, router sync, proxies (exit 0 healthy,\n"
+      "                              1 unhealthy, 3 daemon unreachable)");
 
   try {
     app.parse(argc, argv);
