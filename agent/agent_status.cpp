@@ -16,20 +16,6 @@ nlohmann::json lifetime(const std::optional<std::chrono::seconds>& s) {
 
 }  // namespace
 
-std::string_view to_string(SyncState state) {
-  switch (state) {
-    case SyncState::starting:
-      return "starting";
-    case SyncState::in_sync:
-      return "in_sync";
-    case SyncState::pending:
-      return "pending";
-    case SyncState::error:
-      return "error";
-  }
-  return "unknown";
-}
-
 nlohmann::json to_json(const AgentStatus& s) {
   nlohmann::json prefixes = nlohmann::json::array();
   for (const PrefixState& p : s.prefixes) {

@@ -12,18 +12,17 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "agent/core/prefix_set.hpp"
+#include "common/channel/payload.hpp"
 #include "common/ip.hpp"
 
 namespace sixgate::agent {
 
-enum class SyncState {
-  starting,  // no reconcile round finished yet
-  in_sync,   // the last round found nothing to change (or applied everything successfully)
-  pending,   // a prefix change waits for its debounce, or writes are due (dry-run: changes the agent would
-             // make)
-  error,     // the last round failed; `sync_reason` says why, the agent retries with backoff
-};
-std::string_view to_string(SyncState state);
+// starting: no reconcile round finished yet; in_sync: the last round found nothing to change (or applied
+// everything); pending: a prefix change waits for its debounce, or writes are due (dry-run: changes the agent
+// would make); error: the last round failed, `sync_reason` says why, the agent retries with backoff.
+// The same vocabulary travels on the channel, so it is the channel's type.
+using SyncState = channel::SyncState;
+using channel::to_string;
 
 struct AgentStatus {
   std::string agent_name, site_name;

@@ -15,20 +15,6 @@ std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-channel::SyncState channel_sync(SyncState s) {
-  switch (s) {
-    case SyncState::starting:
-      return channel::SyncState::starting;
-    case SyncState::in_sync:
-      return channel::SyncState::in_sync;
-    case SyncState::pending:
-      return channel::SyncState::pending;
-    case SyncState::error:
-      return channel::SyncState::error;
-  }
-  return channel::SyncState::error;
-}
-
 bool configured(const Ipv6Prefix& p) {
   return p.length() != 0;
 }
@@ -55,7 +41,7 @@ channel::AgentReport report_from_status(const AgentStatus& status, const AgentCo
   for (const auto& p : status.prefixes)
     r.prefixes.push_back(
         {p.prefix, seconds_or_infinite(p.valid_remaining), seconds_or_infinite(p.preferred_remaining)});
-  r.sync = channel_sync(status.sync);
+  r.sync = status.sync;
   r.sync_reason = status.sync_reason;
   if (status.last_prefix_change) r.last_change_ms = unix_ms(*status.last_prefix_change);
   if (configured(config.site.routed_prefix)) r.routed_prefix = config.site.routed_prefix;

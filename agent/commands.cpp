@@ -115,7 +115,8 @@ int run_agent_cli(int argc, char** argv) {
   // `status` (agent/status_command.hpp) is routed by main() before this parser; the footer lists it.
   app.footer(
       "\n  status [--json] [--control-socket PATH]\n"
-      "                              ask the running daemon: prefixes, router sync, proxies (exit 0 healthy,\n"
+      "                              ask the running daemon: prefixes, router sync, proxies (exit 0 "
+      "healthy,\n"
       "                              1 unhealthy, 3 daemon unreachable)");
 
   try {

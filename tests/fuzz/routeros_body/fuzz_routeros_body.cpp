@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "agent/routeros/json_quirks.hpp"
 #include "agent/core/ros_values.hpp"
+#include "agent/routeros/json_quirks.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
