@@ -47,11 +47,11 @@ class Server {
       log::event(spdlog::level::critical, "startup_failed", {{"error", channel.error().message}});
       return 1;
     }
+    // The control socket only serves `status`: without it the proxy still does its job (an snid unit with
+    // just the binary path changed has no writable /run/sixgate), so its failure is a warning.
     auto control = start_control_socket(io_, cfg, channel->get());
-    if (!control) {
-      log::event(spdlog::level::critical, "startup_failed", {{"error", control.error().message}});
-      return 1;
-    }
+    if (!control)
+      log::event(spdlog::level::warn, "control_socket_unavailable", {{"error", control.error().message}});
     for (auto& w : workers_) w->start();
     log::event(spdlog::level::info, "listening",
                {{"listen", listen_texts(cfg)},

@@ -105,10 +105,15 @@ PIDS+=($!)
 
 # --- proxy -----------------------------------------------------------------------------------------------
 # backend-cidr comes from the file so that SIGHUP can change it (flags would win over the file).
+# It runs as an unprivileged user with CAP_NET_BIND_SERVICE only, as the systemd unit does: ports 443/80 need
+# that capability, and the NAT46 source bind (IPV6_FREEBIND) must work without CAP_NET_ADMIN.
 printf 'backend-cidr = ["2001:db8:1::/64"]\n' >"$TMP/proxy.toml"
-ip netns exec "$PX" "$PROXY" -listen tcp:443 -listen tcp:80 -listen tcp:5432 -mode nat46 \
+chmod 711 "$TMP"; chmod 644 "$TMP/proxy.toml"
+install -d -o nobody -m 0700 "$TMP/run"
+ip netns exec "$PX" setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all,+net_bind_service \
+  --ambient-caps=-all,+net_bind_service --bounding-set=-all,+net_bind_service -- "$PROXY" -listen tcp:443 -listen tcp:80 -listen tcp:5432 -mode nat46 \
   -nat46-prefix 64:ff9b:1:: --config "$TMP/proxy.toml" --resolver 127.0.0.1 --hello-timeout 2s \
-  --connect-timeout 3s --workers 2 --drain-timeout 3s --control-socket "$TMP/control1.sock" >"$TMP/proxy.log" 2>&1 &
+  --connect-timeout 3s --workers 2 --drain-timeout 3s --control-socket "$TMP/run/control1.sock" >"$TMP/proxy.log" 2>&1 &
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
 
@@ -122,6 +127,13 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 [ $ready = 1 ] || { echo "FAIL: setup did not become ready"; cat "$TMP/proxy.log" "$TMP/backend.err"; exit 1; }
+proxy_user=$(ps -o user= -p "$PROXY_PID" | tr -d ' ')
+proxy_caps=$(grep CapEff "/proc/$PROXY_PID/status" | awk '{print $2}')
+if [ "$proxy_user" = nobody ] && [ "$((16#$proxy_caps))" = $((1 << 10)) ]; then
+  pass "proxy runs as nobody with CAP_NET_BIND_SERVICE only (CapEff=$proxy_caps)"
+else
+  fail "proxy runs as '$proxy_user' with CapEff=$proxy_caps"
+fi
 
 # --- the client's side -------------------------------------------------------------------------------------
 cat >"$TMP/client.py" <<'PY'
