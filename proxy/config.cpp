@@ -328,6 +328,10 @@ Result<ProxyConfig> build_config(const RawValues& raw) {
 }
 
 constexpr const char* kEpilogue = R"(
+sixgate-proxy status [--json] [--control-socket PATH]
+  ask the running proxy over its control socket: per site, the agent's prefixes, router sync state and last
+  seen (exit 0 healthy, 1 unhealthy, 3 proxy unreachable)
+
 Failures (each logged on the connection's access-log line with a reason):
   no SNI and no -default-hostname, a name that is not a valid host name (IP literals too), NXDOMAIN or no
   AAAA, an address outside every -backend-cidr  -> TLS alert unrecognized_name, then close
