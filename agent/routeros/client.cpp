@@ -282,6 +282,15 @@ struct Client::Impl {
     }
   }
 
+  // One request with its JSON reply parsed; the caller holds the mutex. Only GETs are retried.
+  Result<nlohmann::json> json_call(const char* method, const std::string& path, const RosObject* fields) {
+    std::string body = fields ? to_request_body(*fields) : std::string();
+    const bool is_get = std::string_view(method) == "GET";
+    auto reply = request(method, path, fields ? &body : nullptr, is_get);
+    if (!reply) return reply.error();
+    return parse_body(reply->body, std::string("RouterOS ") + method + " " + path);
+  }
+
   static std::string menu_path(std::string_view menu) { return "/rest/" + encode_menu(menu); }
   static std::string item_path(std::string_view menu, std::string_view id) {
     return menu_path(menu) + "/" + encode_segment(id);
@@ -295,59 +304,42 @@ Client::~Client() = default;
 
 Result<std::vector<RosObject>> Client::list(std::string_view menu) {
   std::lock_guard lock(impl_->mutex);
-  std::string path = Impl::menu_path(menu);
-  auto reply = impl_->request("GET", path, nullptr, true);
-  if (!reply) return reply.error();
-  std::string what = "RouterOS GET " + path;
-  auto j = parse_body(reply->body, what);
+  const std::string path = Impl::menu_path(menu);
+  auto j = impl_->json_call("GET", path, nullptr);
   if (!j) return j.error();
-  return to_ros_list(*j, what);
+  return to_ros_list(*j, "RouterOS GET " + path);
 }
 
 Result<RosObject> Client::get(std::string_view menu, std::string_view id) {
   std::lock_guard lock(impl_->mutex);
-  std::string path = Impl::item_path(menu, id);
-  auto reply = impl_->request("GET", path, nullptr, true);
-  if (!reply) return reply.error();
-  std::string what = "RouterOS GET " + path;
-  auto j = parse_body(reply->body, what);
+  const std::string path = Impl::item_path(menu, id);
+  auto j = impl_->json_call("GET", path, nullptr);
   if (!j) return j.error();
-  return to_singleton(*j, what);
+  return to_singleton(*j, "RouterOS GET " + path);
 }
 
 Result<RosObject> Client::singleton(std::string_view menu) {
   std::lock_guard lock(impl_->mutex);
-  std::string path = Impl::menu_path(menu);
-  auto reply = impl_->request("GET", path, nullptr, true);
-  if (!reply) return reply.error();
-  std::string what = "RouterOS GET " + path;
-  auto j = parse_body(reply->body, what);
+  const std::string path = Impl::menu_path(menu);
+  auto j = impl_->json_call("GET", path, nullptr);
   if (!j) return j.error();
-  return to_singleton(*j, what);
+  return to_singleton(*j, "RouterOS GET " + path);
 }
 
 Result<RosObject> Client::add(std::string_view menu, const RosObject& fields) {
   std::lock_guard lock(impl_->mutex);
-  std::string path = Impl::menu_path(menu);
-  std::string body = to_request_body(fields);
-  auto reply = impl_->request("PUT", path, &body, false);
-  if (!reply) return reply.error();
-  std::string what = "RouterOS PUT " + path;
-  auto j = parse_body(reply->body, what);
+  const std::string path = Impl::menu_path(menu);
+  auto j = impl_->json_call("PUT", path, &fields);
   if (!j) return j.error();
-  return to_singleton(*j, what);
+  return to_singleton(*j, "RouterOS PUT " + path);
 }
 
 Result<RosObject> Client::set(std::string_view menu, std::string_view id, const RosObject& fields) {
   std::lock_guard lock(impl_->mutex);
-  std::string path = Impl::item_path(menu, id);
-  std::string body = to_request_body(fields);
-  auto reply = impl_->request("PATCH", path, &body, false);
-  if (!reply) return reply.error();
-  std::string what = "RouterOS PATCH " + path;
-  auto j = parse_body(reply->body, what);
+  const std::string path = Impl::item_path(menu, id);
+  auto j = impl_->json_call("PATCH", path, &fields);
   if (!j) return j.error();
-  return to_singleton(*j, what);
+  return to_singleton(*j, "RouterOS PATCH " + path);
 }
 
 Status Client::remove(std::string_view menu, std::string_view id) {
