@@ -5,7 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    *) echo "run-tests.sh: unknown argument '$arg' (want --quick)" >&2; exit 2 ;;
+  esac
+done
 
 ./setup.sh --no-build
 jobs=$(nproc)
