@@ -188,12 +188,17 @@ std::vector<PrefixChange> PrefixSet::advance(TimePoint now) {
   // Expiries change the candidate set without restarting the debounce of other pending changes.
   candidate_ = candidate(now);
 
-  if (candidate_ != effective_) {
-    if (effective_.empty() && !candidate_.empty())
-      changes.push_back(make_change(now, candidate_, "first prefix (applied without debounce)"));
-    else if (now >= candidate_changed_at_ + debounce_)
-      changes.push_back(make_change(now, candidate_, "debounced change"));
+  // Excluding one more prefix never marks home traffic, so additions apply at once; only removals wait.
+  if (auto added = difference(candidate_, effective_); !added.empty()) {
+    std::set<Ipv6Prefix> next = effective_;
+    next.insert(added.begin(), added.end());
+    const bool first = effective_.empty();
+    changes.push_back(make_change(
+        now, next,
+        first ? "first prefix (applied without debounce)" : "new prefix (added without debounce)"));
   }
+  if (candidate_ != effective_ && now >= candidate_changed_at_ + debounce_)
+    changes.push_back(make_change(now, candidate_, "debounced removal"));
   return changes;
 }
 
@@ -210,6 +215,10 @@ const std::vector<Ipv6Prefix>& PrefixSet::effective(TimePoint now) {
   return effective_view_;
 }
 
+bool PrefixSet::has_additions() const {
+  return !std::includes(effective_.begin(), effective_.end(), candidate_.begin(), candidate_.end());
+}
+
 bool PrefixSet::pending() const {
   return candidate_ != effective_;
 }
@@ -219,8 +228,10 @@ std::optional<TimePoint> PrefixSet::next_deadline() const {
   auto consider = [&](TimePoint t) {
     if (t != forever && (!next || t < *next)) next = t;
   };
-  if (candidate_ != effective_)
-    consider(effective_.empty() ? candidate_changed_at_ : candidate_changed_at_ + debounce_);
+  if (has_additions())
+    consider(candidate_changed_at_);
+  else if (candidate_ != effective_)
+    consider(candidate_changed_at_ + debounce_);
   for (const auto& [source, seen] : by_source_)
     for (const auto& [prefix, s] : seen) consider(s.valid_until);
   for (const auto& [prefix, kept] : retained_) consider(kept.valid_until);

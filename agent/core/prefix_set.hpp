@@ -9,9 +9,11 @@
 //   that vanishes with an infinite lifetime (a static prefix, a manual address) is removed like a normal
 //   change.
 // - Lifetimes count down from the time of the report; a prefix whose valid lifetime ended leaves the set.
-// - Debounce: a change of the candidate set becomes effective only after `debounce` without further change.
-//   Exceptions, applied at once: the first prefix(es) on an empty effective set (nothing to protect yet, and
-//   waiting would leave the router without a rule) and expiries (the prefix is no longer valid anyway).
+// - Additions apply at once: excluding one more prefix can never mark home traffic, while waiting would leave
+//   traffic to a new home prefix marked for the debounce.
+// - Removals are debounced: a prefix leaves the effective set only after `debounce` without further change of
+//   the candidate set (a prefix that vanished with a finite lifetime is still a candidate until that ends).
+//   Exception, applied at once: expiries and withdrawals (the prefix is no longer valid anyway).
 // - effective(): sorted, de-duplicated, a prefix contained in another one dropped.
 #include <chrono>
 #include <map>
@@ -28,14 +30,14 @@ namespace sixgate::agent {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// What became effective at one moment, for logs: "2001:db8:1::/56 -> 2001:db8:2::/56 (debounced change:
-// ...)".
+// What became effective at one moment, for logs: "2001:db8:1::/56 -> 2001:db8:1::/56, 2001:db8:2::/56 (new
+// prefix (added without debounce))".
 struct PrefixChange {
   SteadyClock::time_point at;
   std::vector<Ipv6Prefix> before;  // effective() before
   std::vector<Ipv6Prefix> after;   // effective() after
   std::vector<Ipv6Prefix> added, removed;
-  std::string reason;  // e.g. "first prefix", "debounced change", "valid lifetime ended"
+  std::string reason;  // e.g. "first prefix", "new prefix", "debounced removal", "valid lifetime ended"
 };
 
 // One prefix of the candidate set, for status output.
@@ -56,8 +58,8 @@ class PrefixSet {
   void report(std::string_view source, const std::vector<PrefixObservation>& current,
               SteadyClock::time_point now);
 
-  // Applies what is due at `now` (debounced changes, expiries) and returns what became effective, if
-  // anything.
+  // Applies what is due at `now` (additions, debounced removals, expiries) and returns what became
+  // effective, if anything.
   std::vector<PrefixChange> advance(SteadyClock::time_point now);
 
   // Makes the candidate set effective now, skipping the debounce (e.g. once every source has given its first
@@ -76,7 +78,7 @@ class PrefixSet {
   // When advance() has something to do next (debounce end, an expiry); nullopt: nothing scheduled.
   std::optional<SteadyClock::time_point> next_deadline() const;
 
-  // True while the candidate set differs from the effective one (a change waits for its debounce).
+  // True while the candidate set differs from the effective one (a removal waits for its debounce).
   bool pending() const;
 
   std::vector<PrefixState> snapshot(SteadyClock::time_point now) const;
@@ -99,6 +101,7 @@ class PrefixSet {
   };
 
   std::set<Ipv6Prefix> candidate(SteadyClock::time_point now) const;
+  bool has_additions() const;  // the candidate set holds a prefix the effective one lacks
   std::map<Ipv6Prefix, Seen> reported(
       SteadyClock::time_point now) const;  // union over sources, max lifetimes
   void drop_expired(SteadyClock::time_point now);

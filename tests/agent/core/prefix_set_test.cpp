@@ -39,7 +39,7 @@ TEST_CASE("prefix set: normalise sorts, de-duplicates and drops contained prefix
   CHECK(to_string({}) == "(none)");
 }
 
-TEST_CASE("prefix set: the first prefix applies at once, later changes after the debounce") {
+TEST_CASE("prefix set: the first prefix and every later addition apply at once") {
   PrefixSet set(2000ms);
   set.report("dhcp", {obs("2001:db8:1::/56", 3600s, 1800s)}, t0);
   auto first = set.advance(t0);
@@ -48,16 +48,13 @@ TEST_CASE("prefix set: the first prefix applies at once, later changes after the
   CHECK(set.effective() == prefixes({"2001:db8:1::/56"}));
   CHECK_FALSE(set.pending());
 
-  // A second prefix appears: not effective until 2 s without further change.
+  // A second prefix appears: excluding it at once never marks home traffic, so it does not wait.
   set.report("dhcp", {obs("2001:db8:1::/56", 3600s, 1800s), obs("2001:db8:2::/56", 3600s, 1800s)}, t0 + 10s);
-  CHECK(set.advance(t0 + 10s).empty());
-  CHECK(set.pending());
   REQUIRE(set.next_deadline().has_value());
-  CHECK(*set.next_deadline() == t0 + 12s);
-  CHECK(set.advance(t0 + 11s).empty());
-  auto changes = set.advance(t0 + 12s);
+  CHECK(*set.next_deadline() == t0 + 10s);
+  auto changes = set.advance(t0 + 10s);
   REQUIRE(changes.size() == 1);
-  CHECK(changes[0].reason == "debounced change");
+  CHECK(changes[0].reason == "new prefix (added without debounce)");
   CHECK(changes[0].before == prefixes({"2001:db8:1::/56"}));
   CHECK(changes[0].after == prefixes({"2001:db8:1::/56", "2001:db8:2::/56"}));
   CHECK(changes[0].added == prefixes({"2001:db8:2::/56"}));
@@ -65,20 +62,43 @@ TEST_CASE("prefix set: the first prefix applies at once, later changes after the
   CHECK_FALSE(set.pending());
 }
 
-TEST_CASE("prefix set: a further change restarts the debounce") {
+TEST_CASE("prefix set: a removal waits for the debounce while an addition in the same report does not") {
   PrefixSet set(2000ms);
-  set.report("s", {obs("2001:db8:1::/56", 3600s, 1800s)}, t0);
+  set.report("static", {obs("fd00::/8", infinite, infinite), obs("2001:db8:8::/48", infinite, infinite)}, t0);
   set.advance(t0);
-  set.report("s", {obs("2001:db8:1::/56", 3600s, 1800s), obs("2001:db8:2::/56", 3600s, 1800s)}, t0 + 1s);
+  set.report("static", {obs("fd00::/8", infinite, infinite), obs("2001:db8:9::/48", infinite, infinite)},
+             t0 + 10s);
+  auto changes = set.advance(t0 + 10s);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].added == prefixes({"2001:db8:9::/48"}));
+  CHECK(changes[0].removed.empty());
+  CHECK(set.pending());  // 2001:db8:8::/48 leaves only after the debounce
+  CHECK(*set.next_deadline() == t0 + 12s);
+  CHECK(set.advance(t0 + 11s).empty());
+  auto removal = set.advance(t0 + 12s);
+  REQUIRE(removal.size() == 1);
+  CHECK(removal[0].reason == "debounced removal");
+  CHECK(removal[0].removed == prefixes({"2001:db8:8::/48"}));
+  CHECK(removal[0].added.empty());
+  CHECK_FALSE(set.pending());
+}
+
+TEST_CASE("prefix set: a further change restarts the debounce of a removal") {
+  PrefixSet set(2000ms);
   set.report("s",
-             {obs("2001:db8:1::/56", 3600s, 1800s), obs("2001:db8:2::/56", 3600s, 1800s),
-              obs("2001:db8:3::/56", 3600s, 1800s)},
-             t0 + 2500ms);
-  CHECK(set.advance(t0 + 3s).empty());  // 2 s after the first change, but only 0.5 s after the last
+             {obs("2001:db8:1::/56", infinite, infinite), obs("2001:db8:2::/56", infinite, infinite),
+              obs("2001:db8:3::/56", infinite, infinite)},
+             t0);
+  set.advance(t0);
+  set.report("s", {obs("2001:db8:1::/56", infinite, infinite), obs("2001:db8:2::/56", infinite, infinite)},
+             t0 + 1s);
+  CHECK(set.advance(t0 + 1s).empty());
+  set.report("s", {obs("2001:db8:1::/56", infinite, infinite)}, t0 + 2500ms);
+  CHECK(set.advance(t0 + 3s).empty());  // 2 s after the first removal, but only 0.5 s after the last
   CHECK(*set.next_deadline() == t0 + 4500ms);
   auto changes = set.advance(t0 + 4500ms);
   REQUIRE(changes.size() == 1);
-  CHECK(changes[0].added == prefixes({"2001:db8:2::/56", "2001:db8:3::/56"}));
+  CHECK(changes[0].removed == prefixes({"2001:db8:2::/56", "2001:db8:3::/56"}));
 }
 
 TEST_CASE("prefix set: a re-report with only new lifetimes is not a change") {
@@ -103,11 +123,12 @@ TEST_CASE("prefix set: a vanished prefix stays until its valid lifetime ends, th
   set.advance(t0);
   // Renumbering: the source now only reports the new prefix.
   set.report("dhcp", {obs("2001:db8:2::/56", 3600s, 1800s)}, t0 + 100s);
-  auto after_debounce = set.advance(t0 + 102s);
-  REQUIRE(after_debounce.size() == 1);
-  CHECK(after_debounce[0].added == prefixes({"2001:db8:2::/56"}));
-  CHECK(after_debounce[0].removed.empty());
+  auto renumbered = set.advance(t0 + 100s);
+  REQUIRE(renumbered.size() == 1);
+  CHECK(renumbered[0].added == prefixes({"2001:db8:2::/56"}));
+  CHECK(renumbered[0].removed.empty());
   CHECK(set.effective() == prefixes({"2001:db8:1::/56", "2001:db8:2::/56"}));
+  CHECK_FALSE(set.pending());  // the old prefix is still a candidate: retained, not leaving
 
   auto snap = set.snapshot(t0 + 200s);
   REQUIRE(snap.size() == 2);
@@ -209,16 +230,17 @@ TEST_CASE("prefix set: a source reporting nothing at start leaves the set empty"
   CHECK_FALSE(set.next_deadline().has_value());
 }
 
-TEST_CASE("prefix set: flush applies a debounced change at once") {
+TEST_CASE("prefix set: flush applies a debounced removal at once") {
   PrefixSet set(2000ms);
   set.report("static", {obs("fd00::/8", infinite, infinite, "static")}, t0);
+  set.report("dhcp", {obs("2001:db8:1::/56", infinite, infinite)}, t0);
   set.advance(t0);
-  set.report("dhcp", {obs("2001:db8:1::/56", 600s, 300s)}, t0 + 10ms);
+  set.report("dhcp", {}, t0 + 10ms);
   CHECK(set.advance(t0 + 10ms).empty());
   auto change = set.flush(t0 + 10ms, "startup");
   REQUIRE(change.has_value());
   CHECK(change->reason == "startup");
-  CHECK(change->added == prefixes({"2001:db8:1::/56"}));
+  CHECK(change->removed == prefixes({"2001:db8:1::/56"}));
   CHECK_FALSE(set.pending());
   CHECK_FALSE(set.flush(t0 + 20ms, "again").has_value());
 }
