@@ -146,11 +146,50 @@ void read_agent(Section& s, AgentSection& a) {
   s.reject_unknown();
 }
 
+// "scheme://authority/path?query#fragment" split just enough to check a base URL.
+struct UrlParts {
+  std::string_view authority;  // "user:pass@host:port" as written
+  std::string_view path;       // "" or from the first "/" on, without query or fragment
+};
+
+UrlParts split_url(std::string_view url) {
+  std::size_t scheme_end = url.find("://");
+  std::string_view rest = scheme_end == std::string_view::npos ? url : url.substr(scheme_end + 3);
+  std::size_t authority_end = rest.find_first_of("/?#");
+  UrlParts parts{rest.substr(0, authority_end), {}};
+  if (authority_end != std::string_view::npos && rest[authority_end] == '/') {
+    std::string_view path = rest.substr(authority_end);
+    parts.path = path.substr(0, path.find_first_of("?#"));
+  }
+  return parts;
+}
+
+bool has_path_segment(std::string_view path, std::string_view segment) {
+  while (!path.empty()) {
+    path.remove_prefix(1);  // the "/"
+    std::string_view current = path.substr(0, path.find('/'));
+    if (current == segment) return true;
+    path.remove_prefix(current.size());
+  }
+  return false;
+}
+
+void check_router_url(Section& s, const std::string& url) {
+  const UrlParts parts = split_url(url);
+  // Checked first, and the URL is never echoed: it would carry the password into the error and the logs.
+  if (parts.authority.find('@') != std::string_view::npos)
+    s.fail("url",
+           "must not contain user:password@ (credentials never go into the config: use credentials_file or "
+           "$SIXGATE_ROUTER_USER / $SIXGATE_ROUTER_PASSWORD)");
+  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)
+    s.fail("url", "must start with https:// (or http://), got " + quoted(url));
+  if (parts.authority.empty()) s.fail("url", "names no host, got " + quoted(url));
+  if (has_path_segment(parts.path, "rest")) s.fail("url", "give the router's base URL without /rest");
+}
+
 void read_router(Section& s, RouterConfig& r) {
   s.string("url", r.url);
-  if (r.url.rfind("https://", 0) != 0 && r.url.rfind("http://", 0) != 0)
-    s.fail("url", "must start with https:// (or http://), got " + quoted(r.url));
-  if (r.url.find("/rest") != std::string::npos) s.fail("url", "give the router's base URL without /rest");
+  check_router_url(s, r.url);
   s.string("ca_file", r.ca_file);
   if (auto fp = s.string("fingerprint_sha256")) {
     std::string hex = hex_only(*fp);

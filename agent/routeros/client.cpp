@@ -149,7 +149,7 @@ struct Client::Impl {
     std::string_view url = base;
     std::size_t scheme_end = url.find("://");
     std::string_view authority = scheme_end == std::string_view::npos ? url : url.substr(scheme_end + 3);
-    if (authority.substr(0, authority.find('/')).find('@') != std::string_view::npos)
+    if (authority.substr(0, authority.find_first_of("/?#")).find('@') != std::string_view::npos)
       return fail_config(
           "base URL must not contain credentials; give them in the credentials file or environment");
     bool https = url.starts_with("https://");

@@ -160,6 +160,11 @@ TEST_CASE("config: errors name the file, the key and the line") {
       {"password in file", site + "[router]\npassword = \"secret\"\n", "router.password: credentials never"},
       {"user in file", site + "[router]\nuser = \"admin\"\n", "router.user: credentials never"},
       {"url with rest", site + "[router]\nurl = \"https://r/rest\"\n", "router.url: give the router's base URL"},
+      {"url with rest/", site + "[router]\nurl = \"https://r:8443/rest/\"\n", "router.url: give the router's base URL"},
+      {"url with userinfo", site + "[router]\nurl = \"https://admin:hunter2@r\"\n", "f.toml:4: router.url: must not contain user:password@"},
+      {"url with user only", site + "[router]\nurl = \"https://admin@r/\"\n", "router.url: must not contain user:password@"},
+      {"userinfo before scheme check", site + "[router]\nurl = \"ftp://admin:hunter2@r\"\n", "router.url: must not contain user:password@"},
+      {"url without host", site + "[router]\nurl = \"https:///x\"\n", "router.url: names no host"},
       {"url scheme", site + "[router]\nurl = \"ftp://r\"\n", "f.toml:4: router.url: must start with https://"},
       {"bad fingerprint", site + "[router]\nfingerprint_sha256 = \"abc\"\n", "router.fingerprint_sha256: expected 64"},
       {"insecure and pin", site + "[router]\ninsecure = true\nca_file = \"/ca.pem\"\n", "router.insecure: contradicts"},
@@ -195,6 +200,20 @@ TEST_CASE("config: errors name the file, the key and the line") {
       REQUIRE_FALSE(r.ok());
       INFO(r.error().message);
       CHECK(r.error().message.find(c.expected) != std::string::npos);
+      CHECK(r.error().message.find("hunter2") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("agent config: router.url checks only the path for /rest") {
+  const std::string site = "[site]\nrouted_prefix = \"2001:db8:1:2:1::/80\"\n";
+  for (const char* url : {"https://rest-gw.lan", "https://rest.example:8443/", "https://r/restful",
+                          "http://[2001:db8::1]:80"}) {
+    SECTION(url) {
+      auto r = parse_agent_config(site + "[router]\nurl = \"" + url + "\"\n", "f.toml");
+      INFO((r.ok() ? std::string("ok") : r.error().message));
+      REQUIRE(r.ok());
+      CHECK(r->router.url == url);
     }
   }
 }
