@@ -533,6 +533,37 @@ Result<ProxyConfig> parse_proxy_args(std::vector<std::string> args) {
   return parse_impl(std::move(args), std::nullopt, "");
 }
 
+namespace {
+
+std::string listen_texts(const std::vector<ListenSpec>& listen) {
+  std::string s;
+  for (const auto& l : listen) s += l.text + ",";
+  return s;
+}
+
+}  // namespace
+
+ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConfig& next) {
+  ReloadDifferences d;
+  if (listen_texts(next.listen) != listen_texts(running.listen)) d.refused.emplace_back("listen");
+  if (next.mode != running.mode) d.refused.emplace_back("mode");
+  if (next.nat46_prefix != running.nat46_prefix) d.refused.emplace_back("nat46-prefix");
+  if (next.log_level != running.log_level) d.need_restart.emplace_back("log-level");
+  if (next.log_format != running.log_format) d.need_restart.emplace_back("log-format");
+  if (next.workers != running.workers) d.need_restart.emplace_back("workers");
+  if (next.control_socket != running.control_socket) d.need_restart.emplace_back("control-socket");
+  if (next.channel != running.channel) d.need_restart.emplace_back("channel");
+  return d;
+}
+
+void keep_restart_only_values(const ProxyConfig& running, ProxyConfig& next) {
+  next.log_level = running.log_level;
+  next.log_format = running.log_format;
+  next.workers = running.workers;
+  next.control_socket = running.control_socket;
+  next.channel = running.channel;
+}
+
 Result<ProxyConfig> parse_proxy_args(std::vector<std::string> args, const std::string& toml_text,
                                      const std::string& source) {
   return parse_impl(std::move(args), toml_text, source);

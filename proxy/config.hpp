@@ -45,10 +45,12 @@ struct ChannelSiteConfig {
   std::string name, key_file;
   Ipv6Prefix routed_prefix;
   std::string gateway;
+  bool operator==(const ChannelSiteConfig&) const = default;
 };
 struct ChannelConfig {
   std::vector<std::string> listen;
   std::vector<ChannelSiteConfig> sites;
+  bool operator==(const ChannelConfig&) const = default;
 };
 
 struct ProxyConfig {
@@ -80,6 +82,18 @@ struct ProxyConfig {
   std::string control_socket = "/run/sixgate/proxy.sock";
   std::optional<ChannelConfig> channel;
 };
+
+// What a SIGHUP reload finds changed that it cannot apply to a running proxy, as key names.
+// `refused`: listen, mode, nat46-prefix. The sockets, and the meaning of every other key, depend on them, so
+// the reload is refused as a whole and the running configuration kept.
+// `need_restart`: log-level, log-format, workers, control-socket, channel. They take effect only at start;
+// the reload applies everything else and keeps the running values of these (keep_restart_only_values).
+struct ReloadDifferences {
+  std::vector<std::string> refused;
+  std::vector<std::string> need_restart;
+};
+ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConfig& next);
+void keep_restart_only_values(const ProxyConfig& running, ProxyConfig& next);
 
 // `args` are the arguments after the program name. Both "-listen x" and "--listen x" (and "=value") work.
 // Errors name the offending flag or key; the caller exits 2 on them.

@@ -5,16 +5,21 @@
 //     http:     read the request head up to the Host header
 //   -> canonical name (SNI / Host, or -default-hostname when the hello has none)
 //   -> resolve (AAAA; A too in tcp mode) -> keep the addresses the backend policy allows
-//   -> connect to each in order within the connect timeout, from <nat46 /96>::<client IPv4> in nat46 mode
+//   -> connect to each in order, from <nat46 /96>::<client IPv4> in nat46 mode; each attempt gets an equal
+//      share of what is left of the connect timeout
 //   -> postgres: SSLRequest to the backend, which must answer 'S'
 //   -> [PROXY v2 header] + every buffered client byte, unchanged -> relay until both sides are done.
-// Every end goes through finish(), which writes the one access-log line.
+// The connect timeout runs from the DNS answer until the relay starts, so a backend that accepts and then
+// stays silent ends too. Every end goes through finish() (or the relay's end), which writes the one
+// access-log line.
 #include "proxy/connection.hpp"
 
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 
@@ -31,6 +36,8 @@ using boost::system::error_code;
 namespace {
 constexpr std::size_t kMaxHttpHead = 16384;
 constexpr std::size_t kReadChunk = 4096;
+constexpr std::size_t kRecordHeader = 5;
+constexpr std::size_t kHandshakeHeader = 4;
 }  // namespace
 
 AccessRecord::AccessRecord(std::atomic<std::size_t>& a, std::string listener_text)
@@ -69,6 +76,7 @@ Connection::Connection(WorkerContext& ctx, StreamSocket client, const sockaddr_s
       timer_(ctx.io) {}
 
 void Connection::start() {
+  slot_ = ctx_.live.add(weak_from_this());
   record_->client = to_string(peer_);
   const auto& cfg = runtime_->config;
   if (cfg.mode == Mode::nat46) {
@@ -77,23 +85,60 @@ void Connection::start() {
     source_ = embed_ipv4(*cfg.nat46_prefix, *v4).value();
     record_->src = source_->to_string();
   }
-  timer_.expires_after(cfg.hello_timeout);
-  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || self->done_) return;
-    self->timed_out_ = true;
-    self->finish("refused", "hello_timeout");
-  });
+  arm_deadline(std::chrono::steady_clock::now() + cfg.hello_timeout);
   read_hello();
 }
 
+void Connection::stop(std::string_view reason) {
+  finish("stopped", std::string(reason));
+}
+
+void Connection::arm_deadline(TimePoint at) {
+  const auto armed = ++deadline_armed_;
+  timer_.expires_at(at);
+  timer_.async_wait([self = shared_from_this(), armed](const error_code& ec) {
+    // cancel() cannot recall an expiry that is already queued: one from an earlier arming is stale.
+    if (ec || armed != self->deadline_armed_ || self->done_) return;
+    self->on_deadline();
+  });
+}
+
+void Connection::cancel_deadline() {
+  ++deadline_armed_;
+  timer_.cancel();
+}
+
+void Connection::on_deadline() {
+  switch (phase_) {
+    case Phase::hello:
+      return finish("refused", "hello_timeout");
+    case Phase::connecting:
+      return on_attempt_timeout();
+    case Phase::backend_setup:
+      return refuse("backend_timeout", Alert::internal_error);
+    case Phase::resolving:
+    case Phase::over:
+      return;
+  }
+}
+
+// A ClientHello of H bytes may legally come in records of one byte each (RFC 8446 §5.1 forbids only empty
+// handshake records): 6 H bytes on the wire, all of which the parser accepts. The buffer takes that much and
+// no more; an HTTP head gets one byte past its limit so that its parser gives the verdict.
+std::size_t Connection::hello_buffer_limit() const {
+  if (protocol_ == Protocol::http) return kMaxHttpHead + 1;
+  const std::size_t max_handshake = runtime_->config.max_hello_bytes + kHandshakeHeader;
+  return replay_from_ + max_handshake * (kRecordHeader + 1);
+}
+
 void Connection::read_hello() {
-  const std::size_t limit = runtime_->config.max_hello_bytes * 2 + 1024;  // record headers of a split hello
+  const std::size_t limit = hello_buffer_limit();
   if (buffer_.size() >= limit) return refuse("hello_too_large", Alert::none);
-  std::size_t old = buffer_.size();
-  buffer_.resize(std::min(limit, old + kReadChunk));
-  client_.async_read_some(asio::buffer(buffer_.data() + old, buffer_.size() - old),
-                          [self = shared_from_this(), old](const error_code& ec, std::size_t n) {
-                            self->buffer_.resize(old + n);
+  const std::size_t want = std::min(kReadChunk, limit - buffer_.size());
+  auto room = buffer_.spare(want).first(want);
+  client_.async_read_some(asio::buffer(room.data(), room.size()),
+                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                            self->buffer_.commit(n);
                             if (self->done_) return;
                             if (ec == asio::error::eof)
                               return self->finish("refused", "client_closed_in_hello");
@@ -105,18 +150,18 @@ void Connection::read_hello() {
 void Connection::on_hello_bytes() {
   const auto& cfg = runtime_->config;
   if (protocol_ == Protocol::need_more) {
-    protocol_ = record_->proto = sniff(buffer_);
+    protocol_ = record_->proto = sniff(buffer_.bytes());
     switch (protocol_) {
       case Protocol::need_more:
         return read_hello();
       case Protocol::unknown:
         return refuse("unknown_protocol", Alert::none);
       case Protocol::tls:
-        hello_.emplace(HelloLimits{cfg.max_hello_bytes + 4});
+        hello_.emplace(HelloLimits{cfg.max_hello_bytes + kHandshakeHeader});
         break;
       case Protocol::postgres_ssl_request: {
         replay_from_ = parsed_ = kPostgresSslRequest.size();
-        hello_.emplace(HelloLimits{cfg.max_hello_bytes + 4});
+        hello_.emplace(HelloLimits{cfg.max_hello_bytes + kHandshakeHeader});
         static constexpr std::uint8_t kYes = 'S';
         // One byte into a fresh socket's send buffer: it fits, so a plain non-blocking send is enough.
         if (::send(client_.native_handle(), &kYes, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
@@ -129,7 +174,7 @@ void Connection::on_hello_bytes() {
     }
   }
   if (parsed_ >= buffer_.size()) return read_hello();
-  std::span<const std::uint8_t> fresh(buffer_.data() + parsed_, buffer_.size() - parsed_);
+  auto fresh = buffer_.bytes().subspan(parsed_);
   parsed_ = buffer_.size();
   if (hello_) {
     switch (hello_->feed(fresh)) {
@@ -153,7 +198,8 @@ void Connection::on_hello_bytes() {
 }
 
 void Connection::on_name_known(const std::optional<std::string>& raw_name) {
-  timer_.cancel();
+  phase_ = Phase::resolving;  // bounded by the resolver's own timeouts
+  cancel_deadline();
   const auto& cfg = runtime_->config;
   if (!raw_name) {
     if (!cfg.default_hostname) return refuse("no_sni", Alert::unrecognized_name);
@@ -187,8 +233,7 @@ void Connection::on_lookup(const Lookup& lookup) {
     case Lookup::Outcome::failure:
       return refuse("resolver_failure:" + lookup.detail, Alert::internal_error);
   }
-  const auto& cfg = runtime_->config;
-  const std::uint16_t port = cfg.backend_port.value_or(listen_port_);
+  const std::uint16_t port = runtime_->config.backend_port.value_or(listen_port_);
   std::optional<Refusal> first_refusal;
   for (const auto& a : lookup.v6) {
     auto r = runtime_->policy.check(a);
@@ -208,15 +253,7 @@ void Connection::on_lookup(const Lookup& lookup) {
   if (candidates_.empty())
     return refuse("refused_address:" + std::string(to_string(first_refusal.value_or(Refusal::none))),
                   Alert::unrecognized_name);
-  timer_.expires_after(cfg.connect_timeout);
-  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || self->done_ || self->relaying_) return;
-    self->timed_out_ = true;
-    error_code ignored;
-    self->backend_.close(ignored);  // the pending wait completes with operation_aborted
-    self->refuse("connect_timeout", Alert::internal_error);
-  });
-  connect_next();
+  begin_connecting();
 }
 
 void Connection::connect_unix() {
@@ -234,23 +271,29 @@ void Connection::connect_unix() {
     break;
   }
   if (candidates_.empty()) return refuse("no_unix_socket", Alert::unrecognized_name);
-  timer_.expires_after(runtime_->config.connect_timeout);
-  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || self->done_ || self->relaying_) return;
-    self->timed_out_ = true;
-    error_code ignored;
-    self->backend_.close(ignored);
-    self->refuse("connect_timeout", Alert::internal_error);
-  });
+  begin_connecting();
+}
+
+void Connection::begin_connecting() {
+  phase_ = Phase::connecting;
+  connect_deadline_ = std::chrono::steady_clock::now() + runtime_->config.connect_timeout;
   connect_next();
 }
 
+// Each address gets an equal share of what is left of the connect timeout, so a black-holed first address
+// cannot use up the time of those after it; the last one gets all that is left. Called once the attempt's
+// candidate has been taken.
+Connection::TimePoint Connection::attempt_deadline() const {
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= connect_deadline_) return now;
+  const auto addresses_left = static_cast<long>(candidates_.size() - next_candidate_ + 1);
+  return now + (connect_deadline_ - now) / addresses_left;
+}
+
 void Connection::connect_next() {
-  if (done_ || timed_out_) return;
-  if (next_candidate_ >= candidates_.size()) {
-    timer_.cancel();
+  if (done_) return;
+  if (next_candidate_ >= candidates_.size())
     return refuse("connect_failed:" + last_connect_error_, Alert::internal_error);
-  }
   const Endpoint& to = candidates_[next_candidate_++];
   record_->backend = to_string(to.address);
   auto fd = start_connect(to, source_);
@@ -267,19 +310,31 @@ void Connection::connect_next() {
     last_connect_error_ = ec.message();
     return connect_next();
   }
-  backend_.async_wait(StreamSocket::wait_write, [self = shared_from_this()](const error_code& wait_ec) {
-    if (self->done_ || self->timed_out_) return;
-    int err = wait_ec ? wait_ec.value() : connect_result(self->backend_.native_handle());
-    if (err == 0) return self->on_backend_connected();
-    self->last_connect_error_ = std::strerror(err);
-    error_code ignored;
-    self->backend_.close(ignored);
-    self->connect_next();
-  });
+  arm_deadline(attempt_deadline());
+  const auto attempt = ++attempt_;
+  backend_.async_wait(StreamSocket::wait_write,
+                      [self = shared_from_this(), attempt](const error_code& wait_ec) {
+                        if (self->done_ || attempt != self->attempt_) return;
+                        int err = wait_ec ? wait_ec.value() : connect_result(self->backend_.native_handle());
+                        if (err == 0) return self->on_backend_connected();
+                        self->last_connect_error_ = std::strerror(err);
+                        self->close_backend();
+                        self->connect_next();
+                      });
+}
+
+void Connection::on_attempt_timeout() {
+  ++attempt_;  // the attempt's pending wait completes later, aborted: it must not act
+  close_backend();
+  if (next_candidate_ >= candidates_.size() || std::chrono::steady_clock::now() >= connect_deadline_)
+    return refuse("connect_timeout", Alert::internal_error);
+  last_connect_error_ = "connection timed out";
+  connect_next();
 }
 
 void Connection::on_backend_connected() {
-  timer_.cancel();
+  phase_ = Phase::backend_setup;
+  arm_deadline(connect_deadline_);
   if (protocol_ == Protocol::postgres_ssl_request) return postgres_backend_handshake();
   replay();
 }
@@ -301,35 +356,46 @@ void Connection::postgres_backend_handshake() {
   });
 }
 
+// The buffered bytes go out as they are, straight from the buffer (the Connection lives until the write
+// completes), behind the PROXY v2 header if there is one.
 void Connection::replay() {
-  std::vector<std::uint8_t> out;
   if (runtime_->config.proxy_proto) {
     sockaddr_storage local{};
     socklen_t len = sizeof local;
-    ::getsockname(client_.native_handle(), reinterpret_cast<sockaddr*>(&local), &len);
-    out = proxy_v2_header(peer_, local);
+    if (::getsockname(client_.native_handle(), reinterpret_cast<sockaddr*>(&local), &len) != 0)
+      return refuse(std::string("client_error:getsockname:") + std::strerror(errno), Alert::internal_error);
+    proxy_header_ = proxy_v2_header(peer_, local);
   }
-  out.insert(out.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(replay_from_), buffer_.end());
-  record_->replayed = buffer_.size() - replay_from_;
-  std::vector<std::uint8_t>().swap(buffer_);
-  auto bytes = std::make_shared<std::vector<std::uint8_t>>(std::move(out));
-  asio::async_write(backend_, asio::buffer(*bytes),
-                    [self = shared_from_this(), bytes](const error_code& ec, std::size_t) {
-                      if (self->done_) return;
-                      if (ec) return self->refuse("backend_error:" + ec.message(), Alert::internal_error);
-                      self->start_relay();
-                    });
+  const auto hello = buffer_.bytes().subspan(replay_from_);
+  record_->replayed = hello.size();
+  const std::array<asio::const_buffer, 2> out{asio::buffer(proxy_header_),
+                                              asio::buffer(hello.data(), hello.size())};
+  asio::async_write(backend_, out, [self = shared_from_this()](const error_code& ec, std::size_t) {
+    if (self->done_) return;
+    if (ec) return self->refuse("backend_error:" + ec.message(), Alert::internal_error);
+    self->start_relay();
+  });
 }
 
-// From here on the Relay owns the sockets and the AccessRecord; this Connection object goes away as soon as
-// the handler that called us returns.
+// From here on the Relay owns the sockets and the AccessRecord, and takes this connection's place in
+// ctx_.live; this Connection object goes away as soon as the handler that called us returns.
 void Connection::start_relay() {
-  relaying_ = done_ = true;
-  timer_.cancel();
+  done_ = true;
+  phase_ = Phase::over;
+  cancel_deadline();
   auto relay = std::make_shared<Relay>(
       std::move(client_), std::move(backend_), ctx_.pipes, runtime_->config.idle_timeout,
-      [record = record_](const RelayResult& r) { record->log("relayed", r.outcome, r); });
+      [record = record_, &live = ctx_.live, slot = slot_](const RelayResult& r) {
+        live.remove(slot);
+        record->log(r.stopped ? "stopped" : "relayed", r.outcome, r);
+      });
+  ctx_.live.replace(slot_, relay);
   relay->start();
+}
+
+void Connection::close_backend() {
+  error_code ignored;
+  backend_.close(ignored);  // a pending wait completes with operation_aborted
 }
 
 void Connection::refuse(std::string reason, Alert alert) {
@@ -347,10 +413,12 @@ void Connection::refuse(std::string reason, Alert alert) {
 void Connection::finish(std::string outcome, std::string reason) {
   if (done_) return;
   done_ = true;
-  timer_.cancel();
+  phase_ = Phase::over;
+  cancel_deadline();
   error_code ignored;
   client_.close(ignored);
   backend_.close(ignored);
+  ctx_.live.remove(slot_);
   record_->log(outcome, reason, RelayResult{});
 }
 

@@ -16,6 +16,8 @@
 #include "proxy/core/client_hello.hpp"
 #include "proxy/core/http_host.hpp"
 #include "proxy/core/sniff.hpp"
+#include "proxy/hello_buffer.hpp"
+#include "proxy/live_connections.hpp"
 #include "proxy/relay.hpp"
 #include "proxy/resolver.hpp"
 #include "proxy/sockets.hpp"
@@ -40,27 +42,40 @@ struct AccessRecord {
   std::uint64_t replayed = 0;  // client bytes sent to the backend before the relay started
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public Stoppable {
  public:
   // `ctx.active` has already been incremented for this connection; the AccessRecord gives the place back.
   // `peer` as accept() reported it; `listen_port` is the listener's port (the default backend port).
   Connection(WorkerContext& ctx, StreamSocket client, const sockaddr_storage& peer,
              const std::string& listener, std::uint16_t listen_port);
   void start();
+  void stop(std::string_view reason) override;
 
  private:
   enum class Alert { none, unrecognized_name, internal_error };
+  // What the deadline timer guards: the hello (--hello-timeout), then, from the DNS answer until the relay
+  // starts, the backend (--connect-timeout: connect attempts, the SSLRequest answer, the replay).
+  enum class Phase { hello, resolving, connecting, backend_setup, over };
+  using TimePoint = std::chrono::steady_clock::time_point;
 
   void read_hello();
+  std::size_t hello_buffer_limit() const;
   void on_hello_bytes();
   void on_name_known(const std::optional<std::string>& raw_name);
   void on_lookup(const Lookup& lookup);
   void connect_unix();
+  void begin_connecting();
   void connect_next();
+  TimePoint attempt_deadline() const;
+  void on_attempt_timeout();
   void on_backend_connected();
   void postgres_backend_handshake();
   void replay();
   void start_relay();
+  void arm_deadline(TimePoint at);
+  void cancel_deadline();
+  void on_deadline();
+  void close_backend();
   void refuse(std::string reason, Alert alert);
   void finish(std::string outcome, std::string reason);
 
@@ -72,11 +87,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<AccessRecord> record_;
   sockaddr_storage peer_{};
   std::uint16_t listen_port_;
-  boost::asio::steady_timer timer_;  // hello timeout, then connect timeout
+  LiveConnections::Slot slot_ = 0;  // this connection's place in ctx_.live (handed to the relay)
 
-  std::vector<std::uint8_t> buffer_;  // every byte read from the client before the relay, replayed unchanged
-  std::size_t parsed_ = 0;            // bytes of buffer_ fed to the parser
-  std::size_t replay_from_ = 0;       // 8 after a PostgreSQL SSLRequest (answered by us), else 0
+  Phase phase_ = Phase::hello;
+  boost::asio::steady_timer timer_;
+  std::uint64_t deadline_armed_ = 0;  // bumped on every arm and cancel: an older expiry is stale
+  TimePoint connect_deadline_{};
+
+  HelloBuffer buffer_;           // every byte read from the client before the relay, replayed unchanged
+  std::size_t parsed_ = 0;       // bytes of buffer_ fed to the parser
+  std::size_t replay_from_ = 0;  // 8 after a PostgreSQL SSLRequest (answered by us), else 0
+  std::vector<std::uint8_t> proxy_header_;  // PROXY v2, sent before the replay
   Protocol protocol_ = Protocol::need_more;
   std::optional<ClientHelloParser> hello_;
   std::optional<HttpHostParser> http_;
@@ -84,11 +105,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string name_;  // canonical
   std::vector<Endpoint> candidates_;
   std::size_t next_candidate_ = 0;
+  std::uint64_t attempt_ = 0;  // bumped per connect attempt: a wait from an abandoned attempt is stale
   std::optional<Ipv6Address> source_;
   std::string last_connect_error_;
-  bool timed_out_ = false;
   bool done_ = false;
-  bool relaying_ = false;
 };
 
 }  // namespace sixgate::proxy

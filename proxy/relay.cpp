@@ -201,8 +201,10 @@ void Relay::fail(const char* side, int err) {
   finish(std::string(side) + "_error:" + std::strerror(err));
 }
 
-void Relay::stop(const std::string& why) {
-  finish(why);
+void Relay::stop(std::string_view reason) {
+  if (over_) return;
+  stopped_ = true;
+  finish(std::string(reason));
 }
 
 void Relay::finish(const std::string& outcome) {
@@ -224,7 +226,7 @@ void Relay::finish(const std::string& outcome) {
   boost::system::error_code ignored;
   client_.close(ignored);
   backend_.close(ignored);
-  RelayResult r{up_.bytes, down_.bytes, outcome};
+  RelayResult r{up_.bytes, down_.bytes, outcome, stopped_};
   auto done = std::move(done_);
   if (done) done(r);
 }

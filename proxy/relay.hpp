@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "proxy/live_connections.hpp"
 #include "proxy/pipe_pool.hpp"
 
 namespace sixgate::proxy {
@@ -22,20 +23,21 @@ using StreamSocket = boost::asio::generic::stream_protocol::socket;
 struct RelayResult {
   std::uint64_t client_to_backend = 0;
   std::uint64_t backend_to_client = 0;
-  std::string
-      outcome;  // "closed" (both sides finished), "idle_timeout", "stopped", or "<side>_error:<errno text>"
+  // "closed" (both sides finished), "idle_timeout", "<side>_error:<errno text>", or stop()'s reason
+  std::string outcome;
+  bool stopped = false;  // ended by stop(), not by the peers or the idle timeout
 };
 
 // Both sockets must already be non-blocking (O_NONBLOCK), as an accepted socket is after its first Asio read
 // and start_connect()'s sockets are from the start.
-class Relay : public std::enable_shared_from_this<Relay> {
+class Relay : public std::enable_shared_from_this<Relay>, public Stoppable {
  public:
   using Done = std::function<void(const RelayResult&)>;
 
   Relay(StreamSocket client, StreamSocket backend, PipePool& pipes, std::chrono::milliseconds idle_timeout,
         Done done);
   void start();
-  void stop(const std::string& why);  // closes both sockets; Done runs once
+  void stop(std::string_view reason) override;  // closes both sockets; Done runs once, with stopped set
 
  private:
   struct Direction {
@@ -68,6 +70,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
   std::optional<boost::asio::steady_timer> idle_timer_;  // only with an idle timeout
   std::chrono::steady_clock::time_point last_activity_;
   bool over_ = false;
+  bool stopped_ = false;
 };
 
 }  // namespace sixgate::proxy

@@ -3,6 +3,7 @@
 #include <ares.h>
 #include <arpa/nameser.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cstring>
 #include <limits>
@@ -13,7 +14,6 @@
 namespace sixgate::proxy {
 
 namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
 
 struct Resolver::Watch {
   Watch(asio::io_context& io, int socket) : descriptor(io, socket), fd(socket) {}
@@ -38,7 +38,68 @@ std::string cache_key(int qtype, const std::string& name) {
   return (qtype == ns_t_aaaa ? "6:" : "4:") + name;
 }
 
+constexpr std::size_t kDnsHeader = 12;
+constexpr std::size_t kQuestionTail = 4;  // QTYPE, QCLASS
+constexpr std::size_t kRecordTail = 10;   // TYPE, CLASS, TTL, RDLENGTH
+constexpr std::size_t kSoaNumbers = 20;   // SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM
+
+// Bounds-checked reads over one DNS message; names are skipped with c-ares' own (compression-aware,
+// loop-safe) expander.
+class MessageReader {
+ public:
+  explicit MessageReader(std::span<const std::uint8_t> m) : m_(m) {}
+  std::size_t at = kDnsHeader;
+
+  bool has(std::size_t n) const { return at <= m_.size() && m_.size() - at >= n; }
+  std::uint16_t u16(std::size_t from) const {
+    return static_cast<std::uint16_t>(m_[from] << 8 | m_[from + 1]);
+  }
+  std::uint32_t u32(std::size_t from) const {
+    return static_cast<std::uint32_t>(u16(from)) << 16 | u16(from + 2);
+  }
+  bool skip_name() {
+    if (!has(1)) return false;
+    char* name = nullptr;
+    long length = 0;
+    if (ares_expand_name(m_.data() + at, m_.data(), static_cast<int>(m_.size()), &name, &length) !=
+        ARES_SUCCESS)
+      return false;
+    ares_free_string(name);
+    at += static_cast<std::size_t>(length);
+    return has(0);
+  }
+
+ private:
+  std::span<const std::uint8_t> m_;
+};
+
 }  // namespace
+
+std::optional<std::uint32_t> negative_answer_ttl(std::span<const std::uint8_t> answer) {
+  MessageReader r(answer);
+  if (!r.has(0)) return std::nullopt;
+  const std::size_t questions = r.u16(4), answers = r.u16(6), authorities = r.u16(8);
+  for (std::size_t i = 0; i < questions; ++i) {
+    if (!r.skip_name() || !r.has(kQuestionTail)) return std::nullopt;
+    r.at += kQuestionTail;
+  }
+  for (std::size_t i = 0; i < answers + authorities; ++i) {
+    if (!r.skip_name() || !r.has(kRecordTail)) return std::nullopt;
+    const std::uint16_t type = r.u16(r.at);
+    const std::uint32_t ttl = r.u32(r.at + 4);
+    const std::size_t data_length = r.u16(r.at + 8);
+    r.at += kRecordTail;
+    if (!r.has(data_length)) return std::nullopt;
+    const std::size_t data_end = r.at + data_length;
+    if (i >= answers && type == ns_t_soa) {
+      if (!r.skip_name() || !r.skip_name() || r.at + kSoaNumbers > data_end) return std::nullopt;
+      const std::uint32_t minimum = r.u32(r.at + kSoaNumbers - 4);
+      return std::min(ttl, minimum);
+    }
+    r.at = data_end;
+  }
+  return std::nullopt;
+}
 
 std::string_view to_string(Lookup::Outcome o) {
   switch (o) {
@@ -148,7 +209,7 @@ void Resolver::reschedule_timer() {
 std::optional<Resolver::CacheEntry> Resolver::cached(const std::string& key) {
   auto it = cache_.find(key);
   if (it == cache_.end()) return std::nullopt;
-  if (it->second.expires <= Clock::now()) {
+  if (it->second.expires <= settings_.clock()) {
     cache_.erase(it);
     return std::nullopt;
   }
@@ -156,12 +217,33 @@ std::optional<Resolver::CacheEntry> Resolver::cached(const std::string& key) {
 }
 
 void Resolver::store(const std::string& key, CacheEntry e) {
-  if (cache_.size() >= settings_.cache_entries && !cache_.contains(key)) {
-    auto now = Clock::now();
-    std::erase_if(cache_, [&](const auto& kv) { return kv.second.expires <= now; });
-    if (cache_.size() >= settings_.cache_entries) cache_.erase(cache_.begin());  // bounded: drop any one
-  }
+  if (cache_.size() >= settings_.cache_entries && !cache_.contains(key)) make_room();
   cache_[key] = std::move(e);
+}
+
+// One pass over a full cache: expired entries go, and if none had, the one that expires soonest (it would
+// be the next to go anyway). Linear, but only on a miss when the cache is full.
+void Resolver::make_room() {
+  const auto now = settings_.clock();
+  auto soonest = cache_.end();
+  bool freed = false;
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.expires <= now) {
+      it = cache_.erase(it);
+      freed = true;
+      continue;
+    }
+    if (soonest == cache_.end() || it->second.expires < soonest->second.expires) soonest = it;
+    ++it;
+  }
+  if (!freed && soonest != cache_.end()) cache_.erase(soonest);
+}
+
+std::chrono::seconds Resolver::negative_ttl(const unsigned char* abuf, int alen) const {
+  if (!abuf || alen <= 0) return kNegativeTtl;
+  auto soa = negative_answer_ttl({abuf, static_cast<std::size_t>(alen)});
+  if (!soa) return kNegativeTtl;
+  return std::clamp(std::chrono::seconds(*soa), settings_.min_negative_ttl, settings_.max_negative_ttl);
 }
 
 void Resolver::resolve(const std::string& name, bool want_v4, Callback callback) {
@@ -174,7 +256,7 @@ void Resolver::resolve(const std::string& name, bool want_v4, Callback callback)
     query(name, qtype);
     queried = true;
   }
-  if (!queried) deliver(name);
+  if (!queried) return deliver(name);  // from the cache (or joining a query in flight): no timer to move
   reschedule_timer();
 }
 
@@ -197,7 +279,7 @@ void Resolver::on_answer(const std::string& name, int qtype, int status, const u
                          int alen) {
   auto key = cache_key(qtype, name);
   in_flight_.erase(key);
-  auto now = Clock::now();
+  auto now = settings_.clock();
   CacheEntry e{Lookup::Outcome::failure, {}, {}, now};
   if (status == ARES_SUCCESS) {
     constexpr int kMax = 32;
@@ -234,10 +316,10 @@ void Resolver::on_answer(const std::string& name, int qtype, int status, const u
   }
   if (status == ARES_ENOTFOUND) {
     e.outcome = Lookup::Outcome::nxdomain;
-    e.expires = now + kNegativeTtl;
+    e.expires = now + negative_ttl(abuf, alen);
   } else if (status == ARES_ENODATA) {
     e.outcome = Lookup::Outcome::no_records;
-    e.expires = now + kNegativeTtl;
+    e.expires = now + negative_ttl(abuf, alen);
   }
   if (e.outcome == Lookup::Outcome::failure) {
     failures_[key] = ares_strerror(status);

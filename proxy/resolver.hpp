@@ -2,16 +2,20 @@
 // Non-blocking DNS for one worker: c-ares driven by that worker's io_context (its sockets are watched with
 // async_wait, its timeouts with a steady_timer), so a lookup never blocks other connections. Answers are
 // cached per worker honouring their TTLs (at least 1 s, at most max_ttl); negative answers (NXDOMAIN, no
-// records of the type) are cached for kNegativeTtl; server failures are not cached. Concurrent lookups of the
-// same name share one query.
+// records of the type) for the TTL their authority section's SOA gives (RFC 2308 §5, within 1 s..5 min), or
+// kNegativeTtl without one; server failures are not cached. A full cache drops the entry that expires
+// soonest. Concurrent lookups of the same name share one query.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -39,7 +43,18 @@ struct ResolverSettings {
   int tries = 2;
   std::size_t cache_entries = 4096;
   std::chrono::seconds max_ttl{3600};
+  std::chrono::seconds min_negative_ttl{1};
+  std::chrono::seconds max_negative_ttl{300};
+  // The cache's clock (tests move it by hand). c-ares' own retry timing uses the real clock.
+  std::function<std::chrono::steady_clock::time_point()> clock = [] {
+    return std::chrono::steady_clock::now();
+  };
 };
+
+// RFC 2308 §5: how long a negative answer may be cached, from the SOA record in the authority section of the
+// DNS message `answer`: the smaller of that record's TTL and its MINIMUM field. nullopt when the message has
+// no SOA there or is malformed.
+std::optional<std::uint32_t> negative_answer_ttl(std::span<const std::uint8_t> answer);
 
 class Resolver : public std::enable_shared_from_this<Resolver> {
  public:
@@ -75,6 +90,8 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
   void on_answer(const std::string& name, int qtype, int status, const unsigned char* abuf, int alen);
   std::optional<CacheEntry> cached(const std::string& key);
   void store(const std::string& key, CacheEntry e);
+  void make_room();
+  std::chrono::seconds negative_ttl(const unsigned char* abuf, int alen) const;
   void deliver(const std::string& name);
 
   boost::asio::io_context& io_;

@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <future>
 #include <thread>
 
 #include "common/log.hpp"
@@ -17,10 +18,18 @@ using boost::system::error_code;
 
 namespace {
 
-std::string listen_texts(const ProxyConfig& c) {
+constexpr std::chrono::seconds kStopWait{2};
+
+std::string join(const std::vector<std::string>& items) {
   std::string s;
-  for (const auto& l : c.listen) s += (s.empty() ? "" : ",") + l.text;
+  for (const auto& i : items) s += (s.empty() ? "" : ",") + i;
   return s;
+}
+
+std::string listen_texts(const ProxyConfig& c) {
+  std::vector<std::string> texts;
+  for (const auto& l : c.listen) texts.push_back(l.text);
+  return join(texts);
 }
 
 class Server {
@@ -90,14 +99,20 @@ class Server {
       return;
     }
     ProxyConfig next = std::move(parsed.value());
-    const auto& old = runtime_->config;
-    if (listen_texts(next) != listen_texts(old) || next.mode != old.mode ||
-        next.nat46_prefix != old.nat46_prefix)
-      log::event(spdlog::level::warn, "reload_partial",
-                 {{"ignored", "listen, mode and nat46-prefix changes need a restart"}});
-    next.listen = old.listen;
-    next.mode = old.mode;
-    next.nat46_prefix = old.nat46_prefix;
+    const auto& running = runtime_->config;
+    auto differences = reload_differences(running, next);
+    if (!differences.refused.empty()) {
+      log::event(spdlog::level::err, "reload_refused",
+                 {{"changed", join(differences.refused)},
+                  {"error", "these keys need a restart"},
+                  {"kept", "previous configuration"}});
+      return;
+    }
+    if (!differences.need_restart.empty()) {
+      log::event(spdlog::level::warn, "reload_needs_restart",
+                 {{"changed", join(differences.need_restart)}, {"kept", "running values of these keys"}});
+      keep_restart_only_values(running, next);
+    }
     runtime_ = std::make_shared<const RuntimeConfig>(std::move(next));
     for (auto& w : workers_) w->apply(runtime_);
     log::event(
@@ -117,7 +132,9 @@ class Server {
   }
 
   void poll_drain() {
-    if (active_.load() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+    const bool expired = std::chrono::steady_clock::now() >= drain_deadline_;
+    if (active_.load() == 0 || expired) {
+      if (active_.load() > 0) stop_left_connections();
       signals_.cancel();
       io_.stop();
       return;
@@ -126,6 +143,23 @@ class Server {
     drain_timer_.async_wait([this](const error_code& ec) {
       if (!ec) poll_drain();
     });
+  }
+
+  // At the drain deadline: each worker ends its connections on its own thread (each writes its access-log
+  // line, outcome=stopped) before the workers are stopped.
+  void stop_left_connections() {
+    std::vector<std::future<std::size_t>> stopping;
+    for (auto& w : workers_) stopping.push_back(w->stop_connections("drain_timeout"));
+    std::size_t stopped = 0;
+    bool all_answered = true;
+    for (auto& f : stopping) {
+      if (f.wait_for(kStopWait) == std::future_status::ready)
+        stopped += f.get();
+      else
+        all_answered = false;
+    }
+    log::event(all_answered ? spdlog::level::info : spdlog::level::err, "drain_deadline",
+               {{"stopped", stopped}, {"all_workers_answered", all_answered}});
   }
 
   std::vector<std::string> args_;

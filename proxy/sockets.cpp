@@ -17,8 +17,25 @@ Error sys_error(const std::string& what) {
   return make_error(what + ": " + std::strerror(errno));
 }
 
-void set_int(int fd, int level, int name, int value) {
-  ::setsockopt(fd, level, name, &value, sizeof value);
+Status set_int(int fd, int level, int name, int value, const std::string& what) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return sys_error(what);
+  return ok_status();
+}
+
+// Every option of a new socket, in order; the first that fails closes the socket.
+struct IntOption {
+  int level, name, value;
+  const char* text;
+};
+Status set_options(int fd, std::initializer_list<IntOption> options, const std::string& context) {
+  for (const auto& o : options)
+    if (auto s = set_int(fd, o.level, o.name, o.value, context + o.text); !s) return s;
+  return ok_status();
+}
+
+Result<int> close_with(int fd, Error e) {
+  ::close(fd);
+  return e;
 }
 
 }  // namespace
@@ -44,14 +61,20 @@ Result<int> open_listener(const ListenSpec& spec) {
     fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   }
   if (fd < 0) return sys_error("-listen " + spec.text + ": socket");
-  set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-  set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
-  // Clients of every protocol we route speak first: wake us only when their first bytes are there.
-  set_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5);
+  const std::string context = "-listen " + spec.text + ": ";
+  // SO_REUSEPORT: every worker binds its own socket and the kernel spreads connections. TCP_DEFER_ACCEPT:
+  // clients of every protocol we route speak first, so wake us only when their first bytes are there.
+  auto options = set_options(fd,
+                             {{SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"},
+                              {SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"},
+                              {IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT"}},
+                             context);
+  if (options && v6)
+    options = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, context + "IPV6_V6ONLY=0 (dual-stack)");
+  if (!options) return close_with(fd, options.error());
   sockaddr_storage ss{};
   socklen_t sl = 0;
   if (v6) {
-    set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
     auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
     a->sin6_family = AF_INET6;
     a->sin6_port = htons(spec.port);
@@ -144,10 +167,18 @@ Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& 
   int family = to.address.ss_family;
   int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return sys_error("socket");
-  if (family != AF_UNIX) set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+  if (family != AF_UNIX) {
+    if (auto s = set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"); !s)
+      return close_with(fd, s.error());
+  }
   if (source) {
-    set_int(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1);
-    set_int(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+    // Without FREEBIND the bind below fails unless the /96 is routed to lo; without BIND_ADDRESS_NO_PORT
+    // every connection from one client would need its own source port. Either missing is an error.
+    auto options = set_options(fd,
+                               {{IPPROTO_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND"},
+                                {IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1, "IP_BIND_ADDRESS_NO_PORT"}},
+                               "NAT46 source " + source->to_string() + ": ");
+    if (!options) return close_with(fd, options.error());
     auto src = endpoint(*source, 0);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&src.address), src.length) != 0) {
       auto e = sys_error("bind " + source->to_string());

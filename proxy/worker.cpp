@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <cstring>
 
 #include "common/log.hpp"
@@ -41,7 +42,12 @@ Worker::Worker(unsigned index, std::shared_ptr<const RuntimeConfig> runtime, std
     : index_(index),
       io_(1),
       work_(asio::make_work_guard(io_)),
-      ctx_{io_, std::move(runtime), nullptr, {}, active} {}
+      ctx_{.io = io_,
+           .runtime = std::move(runtime),
+           .resolver = nullptr,
+           .pipes = {},
+           .active = active,
+           .live = {}} {}
 
 Worker::~Worker() {
   stop_and_join();
@@ -56,7 +62,11 @@ Status Worker::prepare() {
     if (!fd) return fd.error();
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    ::getsockname(*fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (::getsockname(*fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+      auto e = make_error("-listen " + spec.text + ": getsockname: " + std::strerror(errno));
+      ::close(*fd);
+      return e;
+    }
     auto& l = listeners_.emplace_back(io_, spec.kind == ListenSpec::Kind::fd ? spec.text : to_string(ss));
     l.port = port_of(ss);
     error_code ec;
@@ -66,7 +76,8 @@ Status Worker::prepare() {
       ::close(*fd);
       return make_error("-listen " + spec.text + ": " + ec.message());
     }
-    l.acceptor.non_blocking(true, ec);
+    l.acceptor.non_blocking(true, ec);  // accept() must not block when another worker took the connection
+    if (ec) return make_error("-listen " + spec.text + ": non-blocking: " + ec.message());
   }
   return ok_status();
 }
@@ -85,14 +96,11 @@ void Worker::accept(Listener& l) {
     sockaddr_storage peer{};
     std::memcpy(&peer, l.peer.data(), std::min<std::size_t>(l.peer.size(), sizeof peer));
     if (ctx_.active.fetch_add(1, std::memory_order_relaxed) >= cfg.max_connections) {
-      ctx_.active.fetch_sub(1, std::memory_order_relaxed);
-      log::event(spdlog::level::warn, "connection",
-                 {{"client", to_string(peer)},
-                  {"listener", l.text},
-                  {"outcome", "refused"},
-                  {"reason", "max_connections"}});
       error_code ignored;
       socket.close(ignored);
+      AccessRecord refused(ctx_.active, l.text);  // gives the place back
+      refused.client = to_string(peer);
+      refused.log("refused", "max_connections", RelayResult{});
     } else {
       // Small TLS flights must not wait behind Nagle on their way back to the client.
       int one = 1;
@@ -145,6 +153,14 @@ void Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) {
     }
     ctx_.runtime = runtime;
   });
+}
+
+std::future<std::size_t> Worker::stop_connections(std::string reason) {
+  auto stopped = std::make_shared<std::promise<std::size_t>>();
+  auto result = stopped->get_future();
+  asio::post(io_,
+             [this, stopped, reason = std::move(reason)] { stopped->set_value(ctx_.live.stop_all(reason)); });
+  return result;
 }
 
 void Worker::stop_and_join() {

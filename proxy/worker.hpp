@@ -8,8 +8,10 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <future>
 #include <list>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "proxy/worker_context.hpp"
@@ -30,6 +32,8 @@ class Worker {
   // Thread-safe: each posts to the worker's io_context.
   void stop_accepting();
   void apply(std::shared_ptr<const RuntimeConfig> runtime);
+  // Ends every connection still open (each logs outcome=stopped with `reason`); the future holds how many.
+  std::future<std::size_t> stop_connections(std::string reason);
   void stop_and_join();
 
  private:

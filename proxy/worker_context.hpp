@@ -8,6 +8,7 @@
 
 #include "proxy/config.hpp"
 #include "proxy/core/policy.hpp"
+#include "proxy/live_connections.hpp"
 #include "proxy/pipe_pool.hpp"
 #include "proxy/resolver.hpp"
 
@@ -27,6 +28,7 @@ struct WorkerContext {
   std::shared_ptr<Resolver> resolver;
   PipePool pipes;
   std::atomic<std::size_t>& active;
+  LiveConnections live;
 };
 
 }  // namespace sixgate::proxy

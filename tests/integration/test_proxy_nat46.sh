@@ -5,7 +5,11 @@
 #   answering with the peer address it saw).
 # Asserts the backend saw 64:ff9b:1::c000:202 for TLS (curl and python), PostgreSQL SSLRequest and plain HTTP;
 # refusals (TLS alert unrecognized_name) for a name outside -backend-cidr, an IP-literal SNI, no SNI and
-# NXDOMAIN; a slow-loris client closed after the 2 s hello timeout; a clean exit 0 on SIGTERM.
+# NXDOMAIN; a malformed hello (close) and a closed backend port (internal_error); a black-holed first AAAA
+# (2001:db8:1::66, routed to the backend namespace, which drops it) that leaves the second its share of the
+# connect timeout; a slow-loris client closed after the 2 s hello timeout; SIGHUP reloads (applied, refused,
+# restart-only keys named); a clean exit 0 on SIGTERM, with a connection left at the drain deadline logged as
+# stopped.
 set -euo pipefail
 
 BUILD=${SIXGATE_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/release}
@@ -49,11 +53,14 @@ ip -n "$PX" -6 route add local 64:ff9b:1::/96 dev lo
 ip netns exec "$BE" sysctl -qw net.ipv4.conf.all.disable_policy=0
 ip -n "$BE" addr add 2001:db8:1::7/64 dev sgpxb$ID nodad; ip -n "$BE" link set sgpxb$ID up
 ip -n "$BE" -6 route add 64:ff9b:1::/96 via 2001:db8:1::1
+# A black hole inside -backend-cidr: the backend namespace does not forward, so it drops these packets silently.
+ip -n "$PX" -6 route add 2001:db8:1::66/128 via 2001:db8:1::7
 
 # --- DNS in the proxy namespace ------------------------------------------------------------------------
 ip netns exec "$PX" dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
   --port=53 --local=/test/ --host-record=app.test,2001:db8:1::7 --host-record=evil.test,2001:db8:99::7 \
-  --host-record=v4only.test,192.0.2.99 --log-facility=$TMP/dnsmasq.log --pid-file=$TMP/dnsmasq.pid 2>"$TMP/dnsmasq.err" &
+  --host-record=v4only.test,192.0.2.99 --host-record=multi.test,2001:db8:1::66 \
+  --host-record=multi.test,2001:db8:1::7 --log-facility=$TMP/dnsmasq.log --pid-file=$TMP/dnsmasq.pid 2>"$TMP/dnsmasq.err" &
 PIDS+=($!)
 
 # --- backend ---------------------------------------------------------------------------------------------
@@ -155,7 +162,22 @@ def tls_get(sock, name):
 
 try:
     if what == "tls":
-        print(tls_get(socket.create_connection(("192.0.2.1", 443), timeout=5), sys.argv[2]))
+        port = int(sys.argv[3]) if len(sys.argv) > 3 else 443
+        print(tls_get(socket.create_connection(("192.0.2.1", port), timeout=5), sys.argv[2]))
+    elif what == "timed_tls":  # prints how long the whole exchange took
+        t0 = time.monotonic()
+        out = tls_get(socket.create_connection(("192.0.2.1", 443), timeout=8), sys.argv[2])
+        print(out)
+        print("took=%.2f" % (time.monotonic() - t0))
+    elif what == "raw":  # sends the hex bytes sys.argv[3] to port sys.argv[2], prints what comes back until close
+        s = socket.create_connection(("192.0.2.1", int(sys.argv[2])), timeout=5)
+        s.sendall(bytes.fromhex(sys.argv[3]))
+        out = b""
+        while True:
+            d = s.recv(4096)
+            if not d: break
+            out += d
+        print("closed got=%r" % out)
     elif what == "postgres":
         s = socket.create_connection(("192.0.2.1", 5432), timeout=5)
         s.sendall(bytes([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]))
@@ -261,6 +283,29 @@ else
   fail "slow-loris client: $out"
 fi
 
+# multi.test has two AAAA records; dnsmasq rotates their order from one answer to the next, and the proxy
+# caches an answer for 1 s. Each fresh answer that lists the black-holed 2001:db8:1::66 first must still reach
+# 2001:db8:1::7 within the 3 s connect timeout, after ::66 has had its half (1.5 s).
+slow_ok=0 multi_bad=""
+for _ in 1 2 3 4 5 6; do
+  out=$(client timed_tls multi.test)
+  took=$(sed -n 's/^took=\([0-9.]*\)/\1/p' <<<"$out")
+  if ! grep -q "peer=64:ff9b:1::c000:202" <<<"$out" || [ -z "$took" ]; then
+    multi_bad="$out"
+    break
+  fi
+  if awk -v s="$took" 'BEGIN { exit !(s >= 1.2 && s < 2.9) }'; then
+    slow_ok=1
+    break
+  fi
+  sleep 1.2 # let the cached answer expire: the next one comes in the other order
+done
+if [ $slow_ok = 1 ]; then
+  pass "black-holed first AAAA: the second address connected after the first's share (${took}s of 3s)"
+else
+  fail "black-holed first AAAA: ${multi_bad:-no exchange took the black-holed address first}"
+fi
+
 # The access log: one line per connection, with the reasons.
 log_has() {
   if grep -q -- "$2" "$TMP/proxy.log"; then pass "access log: $1"; else fail "access log lacks $1 ($2)"; fi
@@ -279,11 +324,12 @@ log_has "hello timeout" 'reason=hello_timeout'
 in_cl python3 "$TMP/client.py" hold "$TMP/go" >"$TMP/hold.out" 2>&1 &
 HOLD_PID=$!
 for _ in $(seq 1 50); do grep -q handshake_done "$TMP/hold.out" && break; sleep 0.1; done
-printf 'backend-cidr = ["2001:db8:99::/64"]\n' >"$TMP/proxy.toml"
+printf 'backend-cidr = ["2001:db8:99::/64"]\nlog-level = "debug"\n' >"$TMP/proxy.toml"
 kill -HUP "$PROXY_PID"
 for _ in $(seq 1 50); do grep -q 'reloaded' "$TMP/proxy.log" && break; sleep 0.1; done
 out=$(client tls app.test)
 expect "after SIGHUP, app.test (now outside the reloaded -backend-cidr) is refused" "UNRECOGNIZED_NAME" "$out"
+log_has "SIGHUP names a changed key that needs a restart" 'reload_needs_restart changed=log-level'
 touch "$TMP/go"
 wait "$HOLD_PID" || true
 expect "a connection established before SIGHUP still completes" "peer=64:ff9b:1::c000:202" "$(cat "$TMP/hold.out")"
@@ -347,8 +393,15 @@ kill -TERM "$PROXY2_PID" 2>/dev/null || true
 
 # -mode tcp: the backend sees the proxy's own address. -mode unix -proxy-proto: a socket file named after the
 # host (or the wildcard "*.test"), and a PROXY v2 header carrying the client's address before the hello.
-ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9443 -mode tcp -backend-cidr 2001:db8:1::/64 -backend-port 443 \
+# The tcp-mode instance takes its mode from a file, so that a reload can try to change it.
+printf 'mode = "tcp"\nbackend-cidr = ["2001:db8:1::/64"]\n' >"$TMP/proxy3.toml"
+ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9443 --config "$TMP/proxy3.toml" -backend-port 443 \
   --resolver 127.0.0.1 --max-connections 2 --control-socket "$TMP/control3.sock" >"$TMP/proxy3.log" 2>&1 &
+PROXY3_PID=$!
+PIDS+=($PROXY3_PID)
+# A closed backend port (nothing listens on 444 in the backend namespace).
+ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9445 -nat46-prefix 64:ff9b:1:: -backend-cidr 2001:db8:1::/64 \
+  -backend-port 444 --resolver 127.0.0.1 --control-socket "$TMP/control5.sock" >"$TMP/proxy5.log" 2>&1 &
 PIDS+=($!)
 mkdir -p "$TMP/sockets"
 cat >"$TMP/unix_backend.py" <<'PY'
@@ -389,7 +442,8 @@ ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9444 -mode unix -unix-directo
   --control-socket "$TMP/control4.sock" >"$TMP/proxy4.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 50); do
-  grep -q listening "$TMP/proxy3.log" && grep -q listening "$TMP/proxy4.log" && grep -q ready "$TMP/unix_backend.out" && break
+  grep -q listening "$TMP/proxy3.log" && grep -q listening "$TMP/proxy4.log" && grep -q listening "$TMP/proxy5.log" &&
+    grep -q ready "$TMP/unix_backend.out" && break
   sleep 0.1
 done
 out=$(in_cl curl -sk --max-time 10 --resolve app.test:9443:192.0.2.1 https://app.test:9443/ 2>&1 || true)
@@ -404,16 +458,45 @@ else
   fail "--max-connections: $out"
 fi
 wait "$FLOOD_PID" || true
+if grep 'reason=max_connections' "$TMP/proxy3.log" | grep -q 'client=192.0.2.2:.*listener=192.0.2.1:9443.*ms=.*outcome=refused'; then
+  pass "access log: a max_connections refusal has the fields of every connection line"
+else
+  fail "access log: max_connections line: $(grep 'reason=max_connections' "$TMP/proxy3.log" | head -1)"
+fi
+# A reload that would switch the tcp-mode instance to nat46 mode is refused as a whole: tcp mode keeps working.
+printf 'mode = "nat46"\nnat46-prefix = "64:ff9b:1::"\nbackend-cidr = ["2001:db8:1::/64"]\n' >"$TMP/proxy3.toml"
+kill -HUP "$PROXY3_PID"
+for _ in $(seq 1 50); do grep -q 'reload_refused' "$TMP/proxy3.log" && break; sleep 0.1; done
+if grep -q 'reload_refused changed=mode,nat46-prefix' "$TMP/proxy3.log" && ! grep -q 'info reloaded' "$TMP/proxy3.log"; then
+  pass "SIGHUP: a mode change is refused with a clear error"
+else
+  fail "SIGHUP mode change: $(grep -i reload "$TMP/proxy3.log" | tail -2)"
+fi
+out=$(in_cl curl -sk --max-time 10 --resolve app.test:9443:192.0.2.1 https://app.test:9443/ 2>&1 || true)
+expect "after a refused reload, the whole old configuration (tcp mode) still runs" "peer=2001:db8:1::1" "$out"
+
+out=$(client tls app.test 9445)
+expect "a closed backend port: the client gets internal_error" "INTERNAL_ERROR" "$out"
+grep -q 'reason="connect_failed:Connection refused"' "$TMP/proxy5.log" && pass "access log: connect_failed:Connection refused" ||
+  fail "access log lacks connect_failed ($(grep 'event\|connection' "$TMP/proxy5.log" | tail -1))"
+# A handshake record of length zero: a malformed hello gets a plain close, nothing sent.
+out=$(client raw 9445 1603010000)
+expect "a malformed hello over the wire is closed without a reply" "closed got=b''" "$out"
+grep -q 'reason=bad_hello:bad_record' "$TMP/proxy5.log" && pass "access log: bad_hello:bad_record" ||
+  fail "access log lacks bad_hello:bad_record"
 out=$(in_cl curl -sk --max-time 10 --resolve app.test:9444:192.0.2.1 https://app.test:9444/ 2>&1 || true)
 expect "-mode unix -proxy-proto: socket app.test, PROXY v2 header with the client address" \
   "proxy_v2_src=192.0.2.2 socket=app.test" "$out"
 out=$(in_cl curl -sk --max-time 10 --resolve other.test:9444:192.0.2.1 https://other.test:9444/ 2>&1 || true)
 expect "-mode unix: wildcard socket *.test for other.test" "socket=\*.test" "$out"
 
-# SIGTERM: stop accepting at once, let the established connection finish, then exit 0.
+# SIGTERM: stop accepting at once, let the established connection finish, then exit 0; a connection still open
+# at the 3 s drain deadline is stopped and logged.
 in_cl python3 "$TMP/client.py" hold "$TMP/go2" >"$TMP/hold2.out" 2>&1 &
 HOLD_PID=$!
-for _ in $(seq 1 50); do grep -q handshake_done "$TMP/hold2.out" && break; sleep 0.1; done
+in_cl python3 "$TMP/client.py" hold "$TMP/go3" >"$TMP/hold3.out" 2>&1 &
+HOLD3_PID=$!
+for _ in $(seq 1 50); do grep -q handshake_done "$TMP/hold2.out" && grep -q handshake_done "$TMP/hold3.out" && break; sleep 0.1; done
 kill -TERM "$PROXY_PID"
 for _ in $(seq 1 50); do grep -q 'draining' "$TMP/proxy.log" && break; sleep 0.1; done
 out=$(in_cl curl -sk --max-time 3 --resolve app.test:443:192.0.2.1 https://app.test/ 2>&1 || true)
@@ -434,9 +517,16 @@ for _ in $(seq 1 60); do
   sleep 0.1
 done
 [ "$rc" = 0 ] && pass "SIGTERM: drained and exited 0" || fail "SIGTERM: exit code $rc"
+touch "$TMP/go3"
+wait "$HOLD3_PID" || true
+if grep -q 'outcome=stopped reason=drain_timeout' "$TMP/proxy.log" && grep -q 'drain_deadline stopped=1' "$TMP/proxy.log"; then
+  pass "SIGTERM: the connection left at the drain deadline has its access-log line (outcome=stopped)"
+else
+  fail "SIGTERM: no stopped line: $(grep -E 'drain|stopped' "$TMP/proxy.log" | tail -3)"
+fi
 
 if [ $FAILS -gt 0 ]; then
-  for f in proxy.log proxy2.log proxy3.log proxy4.log backend.err unix_backend.out; do
+  for f in proxy.log proxy2.log proxy3.log proxy4.log proxy5.log backend.err unix_backend.out; do
     echo "--- $f"; tail -n 30 "$TMP/$f" 2>/dev/null || true
   done
   echo "$FAILS check(s) failed"

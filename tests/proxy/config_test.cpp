@@ -193,3 +193,45 @@ TEST_CASE("durations") {
   CHECK_FALSE(parse_duration("").ok());
   CHECK_FALSE(parse_duration("-1s").ok());
 }
+
+TEST_CASE("a reload that changes listen, mode or nat46-prefix is refused; restart-only keys are named") {
+  // The command line of a running proxy whose listeners, mode and prefix come from its file.
+  const std::vector<std::string> args{"--resolver", "127.0.0.1"};
+  const std::string base =
+      "listen = [\"tcp:443\"]\nnat46-prefix = \"64:ff9b:1::\"\n"
+      "backend-cidr = [\"2001:db8:1::/64\"]\n";
+  auto running = parse_proxy_args(args, base, "a.toml");
+  REQUIRE(running.ok());
+
+  auto same = parse_proxy_args(args, base + "connect-timeout = \"2s\"\n", "a.toml");
+  REQUIRE(same.ok());
+  auto none = reload_differences(*running, *same);
+  CHECK(none.refused.empty());
+  CHECK(none.need_restart.empty());
+
+  auto unix_mode = parse_proxy_args(
+      args, "listen = [\"tcp:443\", \"tcp:8443\"]\nmode = \"unix\"\nunix-directory = \"/run/s\"\n", "a.toml");
+  REQUIRE(unix_mode.ok());
+  CHECK(reload_differences(*running, *unix_mode).refused ==
+        std::vector<std::string>{"listen", "mode", "nat46-prefix"});
+
+  auto other_prefix = parse_proxy_args(
+      args, "listen = [\"tcp:443\"]\nnat46-prefix = \"64:ff9b:2::\"\nbackend-cidr = [\"2001:db8:1::/64\"]\n",
+      "a.toml");
+  REQUIRE(other_prefix.ok());
+  CHECK(reload_differences(*running, *other_prefix).refused == std::vector<std::string>{"nat46-prefix"});
+
+  auto restart_only = parse_proxy_args(args,
+                                       base +
+                                           "log-level = \"debug\"\nworkers = 3\ncontrol-socket = \"/tmp/c\"\n"
+                                           "[channel]\nlisten = [\"[fe80::1%wg0]:7443\"]\n",
+                                       "a.toml");
+  REQUIRE(restart_only.ok());
+  auto d = reload_differences(*running, *restart_only);
+  CHECK(d.refused.empty());
+  CHECK(d.need_restart == std::vector<std::string>{"log-level", "workers", "control-socket", "channel"});
+  ProxyConfig applied = *restart_only;
+  keep_restart_only_values(*running, applied);
+  CHECK(reload_differences(*running, applied).need_restart.empty());
+  CHECK(applied.backend_cidr6 == running->backend_cidr6);
+}

@@ -8,7 +8,10 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -19,8 +22,80 @@ using namespace sixgate::proxy;
 
 namespace {
 
-// Answers AAAA app.test with 2001:db8:1::7 and 2001:db8:1::8 (TTL 300); NXDOMAIN for every other name; an
-// empty NOERROR answer for other query types of app.test.
+void put16(std::vector<std::uint8_t>& out, unsigned v) {
+  out.push_back(static_cast<std::uint8_t>(v >> 8));
+  out.push_back(static_cast<std::uint8_t>(v));
+}
+void put32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  put16(out, v >> 16);
+  put16(out, v & 0xffff);
+}
+void put_name(std::vector<std::uint8_t>& out, const std::string& dotted) {
+  std::size_t from = 0;
+  while (from < dotted.size()) {
+    auto dot = dotted.find('.', from);
+    if (dot == std::string::npos) dot = dotted.size();
+    out.push_back(static_cast<std::uint8_t>(dot - from));
+    out.insert(out.end(), dotted.begin() + static_cast<std::ptrdiff_t>(from),
+               dotted.begin() + static_cast<std::ptrdiff_t>(dot));
+    from = dot + 1;
+  }
+  out.push_back(0);
+}
+// The number in a name such as "ttl50.test" after `prefix`, or -1.
+long number_after(const std::string& name, const std::string& prefix) {
+  if (name.rfind(prefix, 0) != 0) return -1;
+  return std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+}
+
+// The answer to `query` (header + one question ending at `question_end`) for `name`/`qtype`:
+//   app.test      AAAA 2001:db8:1::7 and ::8, TTL 300; an empty NOERROR answer for other types
+//   ttlN.test     AAAA 2001:db8:1::9, TTL N
+//   soaN.test     NXDOMAIN with an SOA in the authority section: TTL 3600, MINIMUM N
+//   anything else NXDOMAIN without an authority section
+std::vector<std::uint8_t> dns_response(const std::uint8_t* query, std::size_t question_end,
+                                       const std::string& name, int qtype) {
+  std::vector<std::uint8_t> r(query, query + question_end);
+  r[2] = 0x81;  // QR, RD
+  r[3] = 0x80;  // RA, rcode 0
+  r[6] = r[7] = r[8] = r[9] = r[10] = r[11] = 0;
+  auto aaaa = [&](std::uint32_t ttl, std::uint8_t last) {
+    const std::uint8_t rr[] = {0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0, 0, 0, 16, 0x20, 0x01,
+                               0x0d, 0xb8, 0, 1,  0, 0, 0, 0, 0, 0, 0, 0,  0,    last};
+    std::vector<std::uint8_t> bytes(std::begin(rr), std::end(rr));
+    bytes[6] = static_cast<std::uint8_t>(ttl >> 24);
+    bytes[7] = static_cast<std::uint8_t>(ttl >> 16);
+    bytes[8] = static_cast<std::uint8_t>(ttl >> 8);
+    bytes[9] = static_cast<std::uint8_t>(ttl);
+    r.insert(r.end(), bytes.begin(), bytes.end());
+    ++r[7];
+  };
+  if (name == "app.test") {
+    if (qtype == 28)
+      for (std::uint8_t last : {7, 8}) aaaa(300, last);
+  } else if (long ttl = number_after(name, "ttl"); ttl >= 0) {
+    if (qtype == 28) aaaa(static_cast<std::uint32_t>(ttl), 9);
+  } else if (long minimum = number_after(name, "soa"); minimum >= 0) {
+    r[3] = 0x83;  // NXDOMAIN
+    r[9] = 1;     // NSCOUNT
+    put_name(r, "test");
+    put16(r, 6);  // SOA
+    put16(r, 1);
+    put32(r, 3600);
+    std::vector<std::uint8_t> data;
+    put_name(data, "ns.test");
+    put_name(data, "admin.test");
+    for (std::uint32_t v : {1u, 7200u, 900u, 1209600u}) put32(data, v);
+    put32(data, static_cast<std::uint32_t>(minimum));
+    put16(r, static_cast<unsigned>(data.size()));
+    r.insert(r.end(), data.begin(), data.end());
+  } else {
+    r[3] = 0x83;  // NXDOMAIN
+  }
+  return r;
+}
+
+// A DNS server on 127.0.0.1 answering with dns_response() and counting the queries per name.
 class FakeDns {
  public:
   FakeDns() {
@@ -41,6 +116,11 @@ class FakeDns {
   }
   std::uint16_t port() const { return port_; }
   int queries() const { return queries_.load(); }
+  int queries_for(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    auto it = per_name_.find(name);
+    return it == per_name_.end() ? 0 : it->second;
+  }
 
  private:
   void serve() {
@@ -62,22 +142,11 @@ class FakeDns {
         name.append(reinterpret_cast<const char*>(q + i + 1), l);
         i += l + 1;
       }
-      std::size_t qend = i + 5;
-      int qtype = (q[i + 1] << 8) | q[i + 2];
-      std::vector<std::uint8_t> r(q, q + qend);
-      r[2] = 0x81;  // QR, RD
-      r[3] = 0x80;  // RA, rcode 0
-      r[6] = r[7] = r[8] = r[9] = r[10] = r[11] = 0;
-      if (name != "app.test") {
-        r[3] = 0x83;  // NXDOMAIN
-      } else if (qtype == 28) {
-        r[7] = 2;
-        for (std::uint8_t last : {7, 8}) {
-          const std::uint8_t rr[] = {0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0x01, 0x2c, 0, 16, 0x20, 0x01,
-                                     0x0d, 0xb8, 0, 1,  0, 0, 0, 0, 0,    0,    0, 0,  0,    last};
-          r.insert(r.end(), std::begin(rr), std::end(rr));
-        }
+      {
+        std::lock_guard lock(mutex_);
+        ++per_name_[name];
       }
+      auto r = dns_response(q, i + 5, name, (q[i + 1] << 8) | q[i + 2]);
       ::sendto(fd_, r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
     }
   }
@@ -85,11 +154,13 @@ class FakeDns {
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> queries_{0};
+  mutable std::mutex mutex_;
+  std::map<std::string, int> per_name_;
   std::thread thread_;
 };
 
-std::shared_ptr<Resolver> make_resolver(boost::asio::io_context& io, std::uint16_t port) {
-  ResolverSettings s;
+std::shared_ptr<Resolver> make_resolver(boost::asio::io_context& io, std::uint16_t port,
+                                        ResolverSettings s = {}) {
   s.servers.push_back(ResolverAddress{"127.0.0.1", port, false});
   auto r = Resolver::create(io, s);
   REQUIRE(r.ok());
@@ -172,4 +243,99 @@ TEST_CASE("resolver: a server that never answers is a failure, not a hang") {
   CHECK(out[0].outcome == Lookup::Outcome::failure);
   CHECK_FALSE(out[0].detail.empty());
   ::close(fd);
+}
+
+namespace {
+
+// A cache clock the test moves by hand.
+struct FakeClock {
+  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now();
+  ResolverSettings settings() {
+    ResolverSettings s;
+    s.clock = [this] { return now; };
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("resolver: a negative answer is cached for its SOA's MINIMUM, within 1 s..300 s, else 30 s") {
+  FakeDns dns;
+  boost::asio::io_context io;
+  FakeClock clock;
+  auto r = make_resolver(io, dns.port(), clock.settings());
+  using std::chrono::milliseconds;
+  struct Case {
+    std::string name;
+    milliseconds still_cached, expired;
+  };
+  const Case cases[] = {
+      {"soa5.test", milliseconds(4900), milliseconds(5100)},          // MINIMUM 5 < SOA TTL 3600
+      {"soa0.test", milliseconds(900), milliseconds(1100)},           // raised to 1 s
+      {"soa86400.test", milliseconds(299900), milliseconds(300100)},  // capped at 300 s
+      {"nothing.test", milliseconds(29900), milliseconds(30100)},     // no SOA: 30 s
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    const auto asked = clock.now;
+    CHECK(resolve_all(io, *r, {c.name})[0].outcome == Lookup::Outcome::nxdomain);
+    CHECK(dns.queries_for(c.name) == 1);
+    clock.now = asked + c.still_cached;
+    CHECK(resolve_all(io, *r, {c.name})[0].outcome == Lookup::Outcome::nxdomain);
+    CHECK(dns.queries_for(c.name) == 1);
+    clock.now = asked + c.expired;
+    CHECK(resolve_all(io, *r, {c.name})[0].outcome == Lookup::Outcome::nxdomain);
+    CHECK(dns.queries_for(c.name) == 2);
+  }
+}
+
+TEST_CASE("resolver: a positive answer expires after its TTL") {
+  FakeDns dns;
+  boost::asio::io_context io;
+  FakeClock clock;
+  auto r = make_resolver(io, dns.port(), clock.settings());
+  const auto asked = clock.now;
+  CHECK(resolve_all(io, *r, {"ttl20.test"})[0].v6.size() == 1);
+  clock.now = asked + std::chrono::seconds(19);
+  resolve_all(io, *r, {"ttl20.test"});
+  CHECK(dns.queries_for("ttl20.test") == 1);
+  clock.now = asked + std::chrono::seconds(21);
+  resolve_all(io, *r, {"ttl20.test"});
+  CHECK(dns.queries_for("ttl20.test") == 2);
+}
+
+TEST_CASE("resolver: a full cache drops the entry that expires soonest") {
+  FakeDns dns;
+  boost::asio::io_context io;
+  FakeClock clock;
+  auto settings = clock.settings();
+  settings.cache_entries = 3;
+  auto r = make_resolver(io, dns.port(), settings);
+  for (const char* name : {"ttl100.test", "ttl50.test", "ttl300.test", "ttl200.test"})  // the 4th evicts one
+    resolve_all(io, *r, {name});
+  resolve_all(io, *r, {"ttl100.test", "ttl300.test", "ttl200.test"});
+  CHECK(dns.queries_for("ttl100.test") == 1);
+  CHECK(dns.queries_for("ttl300.test") == 1);
+  CHECK(dns.queries_for("ttl200.test") == 1);
+  resolve_all(io, *r, {"ttl50.test"});
+  CHECK(dns.queries_for("ttl50.test") == 2);
+}
+
+TEST_CASE("resolver: the negative TTL is read only from a well-formed authority SOA") {
+  std::uint8_t query[512] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+  std::vector<std::uint8_t> question;
+  put_name(question, "soa7.test");
+  put16(question, 28);
+  put16(question, 1);
+  std::memcpy(query + 12, question.data(), question.size());
+  auto full = dns_response(query, 12 + question.size(), "soa7.test", 28);
+  CHECK(negative_answer_ttl(full) == 7u);
+  for (std::size_t cut = 0; cut < full.size(); ++cut)
+    CHECK_FALSE(negative_answer_ttl(std::span(full).first(cut)).has_value());
+  auto no_soa = dns_response(query, 12 + question.size(), "nothing.test", 28);
+  CHECK_FALSE(negative_answer_ttl(no_soa).has_value());
+  auto looped = full;
+  looped[12] = 0xc0;  // the question name points at itself
+  looped[13] = 12;
+  CHECK_FALSE(negative_answer_ttl(looped).has_value());
 }

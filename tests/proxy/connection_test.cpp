@@ -1,0 +1,263 @@
+// The connection flow end to end in unix mode (no DNS needed): a socket pair stands for the client, a unix
+// socket named after the host for the backend, and the access log is captured.
+#include <arpa/inet.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "proxy/connection.hpp"
+#include "proxy/core/sniff.hpp"
+#include "tests/proxy/core/hello_builder.hpp"
+
+using namespace sixgate;
+using namespace sixgate::proxy;
+namespace asio = boost::asio;
+using test::Bytes;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Sends the access log to a string while it lives.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto logger =
+        std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_st>(out_));
+    logger->set_pattern("%v");
+    logger->set_level(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return out_.str(); }
+  bool has(const std::string& needle) const { return text().find(needle) != std::string::npos; }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/sixgate-connection-test.XXXXXX";
+    REQUIRE(::mkdtemp(pattern) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A listening unix socket at `path`; connections queue in its backlog until accept_one().
+class UnixBackend {
+ public:
+  explicit UnixBackend(const std::string& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd_, 8) == 0);
+  }
+  ~UnixBackend() {
+    if (conn_ >= 0) ::close(conn_);
+    ::close(fd_);
+  }
+  // Accepts once, then collects what arrives; false while nothing has connected.
+  bool read_some() {
+    if (conn_ < 0) conn_ = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (conn_ < 0) return false;
+    char buf[65536];
+    ssize_t n = ::recv(conn_, buf, sizeof buf, 0);
+    if (n > 0) received.insert(received.end(), buf, buf + n);
+    return true;
+  }
+  Bytes received;
+
+ private:
+  int fd_ = -1;
+  int conn_ = -1;
+};
+
+struct ClientPair {
+  int outer = -1, inner = -1;
+  ClientPair() {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+    outer = fds[0];
+    inner = fds[1];
+  }
+  ~ClientPair() { ::close(outer); }
+  std::size_t sent = 0;
+  // Sends what the socket takes of `bytes` from where the last call stopped.
+  void push(const Bytes& bytes) {
+    if (sent >= bytes.size()) return;
+    ssize_t n = ::send(outer, bytes.data() + sent, bytes.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) sent += static_cast<std::size_t>(n);
+  }
+  Bytes drain() {
+    Bytes got;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(outer, buf, sizeof buf, MSG_DONTWAIT)) > 0) got.insert(got.end(), buf, buf + n);
+    return got;
+  }
+};
+
+struct Harness {
+  explicit Harness(const std::string& connect_timeout) {
+    auto parsed = parse_proxy_args({"-listen", "tcp:5432", "-mode", "unix", "-unix-directory", dir.path(),
+                                    "--connect-timeout", connect_timeout, "--hello-timeout", "5s"});
+    REQUIRE(parsed.ok());
+    ctx.reset(new WorkerContext{io, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, active, {}});
+  }
+  // A connection from 192.0.2.2:40000 on `client`'s inner end.
+  void accept(ClientPair& client) {
+    sockaddr_storage peer{};
+    auto* a = reinterpret_cast<sockaddr_in*>(&peer);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(40000);
+    a->sin_addr.s_addr = htonl(0xc0000202);
+    active.fetch_add(1);
+    StreamSocket socket(io, asio::generic::stream_protocol(AF_UNIX, 0), client.inner);
+    std::make_shared<Connection>(*ctx, std::move(socket), peer, "tcp:5432", 5432)->start();
+  }
+  // Runs the io_context until `done` (bounded: a bug fails instead of hanging).
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    const auto until = Clock::now() + limit;
+    while (!done()) {
+      if (Clock::now() >= until) return false;
+      io.restart();
+      io.run_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  // In this order: connections still held by the io_context's handlers give their place back to `active` when
+  // it is destroyed.
+  LogCapture log;
+  TempDir dir;
+  std::atomic<std::size_t> active{0};
+  asio::io_context io;
+  std::unique_ptr<WorkerContext> ctx;
+};
+
+Bytes hello_of_size(std::size_t message_bytes) {
+  test::HelloBuilder base;
+  base.sni("app.test");
+  const std::size_t plain = base.message().size();
+  constexpr std::size_t kExtensionHeader = 4;
+  test::HelloBuilder padded;
+  padded.sni("app.test").padding(message_bytes - plain - kExtensionHeader);
+  Bytes m = padded.message();
+  REQUIRE(m.size() == message_bytes);
+  return m;
+}
+
+Bytes small_hello() {
+  return test::records(test::HelloBuilder().sni("app.test").message(), 16384);
+}
+
+constexpr std::size_t kAlertBytes = 7;
+
+}  // namespace
+
+TEST_CASE("postgres: a backend that accepts but never answers 'S' ends at the connect timeout, logged") {
+  Harness h("300ms");
+  UnixBackend silent(h.dir.path() + "/app.test");
+  ClientPair client;
+  Bytes opening(kPostgresSslRequest.begin(), kPostgresSslRequest.end());
+  test::put(opening, small_hello());
+  h.accept(client);
+  const auto started = Clock::now();
+  REQUIRE(h.run_until([&] {
+    client.push(opening);
+    return h.log.has("reason=");
+  }));
+  const auto waited = Clock::now() - started;
+  CHECK(h.log.has("outcome=refused"));
+  CHECK(h.log.has("reason=backend_timeout"));
+  CHECK(h.log.has("backend=unix:" + h.dir.path() + "/app.test"));
+  CHECK(waited >= std::chrono::milliseconds(250));
+  Bytes got = client.drain();
+  REQUIRE(got.size() == 1 + kAlertBytes);  // our 'S', then the internal_error alert
+  CHECK(got[0] == 'S');
+  CHECK(got[1] == 0x15);
+  CHECK(h.run_until([&] { return h.active.load() == 0; }));
+}
+
+TEST_CASE("a 64 KiB hello in one-byte records is accepted and replayed unchanged") {
+  Harness h("2s");
+  UnixBackend backend(h.dir.path() + "/app.test");
+  ClientPair client;
+  // The largest hello the parser takes (--max-hello-bytes 65536 plus the 4-byte header), six times its size
+  // on the wire.
+  const Bytes wire = test::records(hello_of_size(65536 + 4), 1);
+  REQUIRE(wire.size() == 6 * (65536 + 4));
+  h.accept(client);
+  REQUIRE(h.run_until([&] {
+    client.push(wire);
+    backend.read_some();
+    return backend.received.size() >= wire.size() || h.log.has("reason=");
+  }));
+  CHECK_FALSE(h.log.has("reason="));  // not refused (hello_too_large before)
+  CHECK(backend.received == wire);
+}
+
+TEST_CASE("a replay the backend never takes ends at the connect timeout, logged") {
+  Harness h("400ms");
+  UnixBackend silent(h.dir.path() + "/app.test");  // never accepts: the replay fills its queue and stops
+  ClientPair client;
+  const Bytes wire = test::records(hello_of_size(65536 + 4), 1);
+  h.accept(client);
+  REQUIRE(h.run_until([&] {
+    client.push(wire);
+    return h.log.has("reason=");
+  }));
+  CHECK(h.log.has("outcome=refused"));
+  CHECK(h.log.has("reason=backend_timeout"));
+}
+
+TEST_CASE("stopping live connections logs each one as stopped: before and during the relay") {
+  Harness h("2s");
+  UnixBackend backend(h.dir.path() + "/app.test");
+  ClientPair relayed, waiting;
+  const Bytes hello = small_hello();
+  h.accept(relayed);
+  REQUIRE(h.run_until([&] {
+    relayed.push(hello);
+    backend.read_some();
+    return backend.received.size() >= hello.size();
+  }));
+  h.accept(waiting);  // still in its hello
+  h.run_until([] { return false; }, std::chrono::milliseconds(20));
+  CHECK(h.ctx->live.size() == 2);
+  CHECK(h.ctx->live.stop_all("drain_timeout") == 2);
+  CHECK(h.ctx->live.size() == 0);
+  const std::string log = h.log.text();
+  std::size_t stopped_lines = 0;
+  for (std::size_t at = 0; (at = log.find("outcome=stopped reason=drain_timeout", at)) != std::string::npos;
+       ++at)
+    ++stopped_lines;
+  CHECK(stopped_lines == 2);
+  CHECK(h.log.has("up=" + std::to_string(hello.size())));  // the relayed one, with its byte counts
+  CHECK(h.run_until([&] { return h.active.load() == 0; }));
+  char c;
+  CHECK(::recv(waiting.outer, &c, 1, MSG_DONTWAIT) == 0);  // closed
+}
