@@ -92,6 +92,9 @@ void Agent::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto* t : {&prefix_timer_, &resync_timer_, &retry_timer_, &grace_timer_}) t->cancel();
+  // First: a round or a dhcp-client read stuck on a slow router would hold the joins below for its full
+  // timeout and retries.
+  router_->abort();
   for (auto& source : sources_) source->stop();
   worker_.join();
   log::event(spdlog::level::info, "agent_stop", {});

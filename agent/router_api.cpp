@@ -20,6 +20,7 @@ class RestRouterApi final : public RouterApi {
               std::string_view destination) override {
     return client_.move(menu, ids, destination);
   }
+  void abort() override { client_.abort(); }
 
  private:
   routeros::Client& client_;

@@ -24,6 +24,9 @@ class RouterApi {
   virtual Status remove(std::string_view menu, std::string_view id) = 0;
   virtual Status move(std::string_view menu, const std::vector<std::string>& ids,
                       std::string_view destination) = 0;
+  // From any thread: ends the call in progress promptly (with an error) and fails every later one, so a
+  // stopping daemon does not wait for a slow router.
+  virtual void abort() {}
 };
 
 // Forwards to `client`, which must outlive the returned object.

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <condition_variable>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -128,6 +129,9 @@ struct Client::Impl {
   std::atomic<std::uint64_t> sent{0};
   std::atomic<int> last_status{0};
   bool transport_retry = false;  // set by perform(): the last transport failure is worth retrying
+  std::atomic<bool> aborted{false};
+  std::mutex abort_mutex;  // with abort_wakeup: lets abort() cut a backoff sleep short
+  std::condition_variable abort_wakeup;
   std::minstd_rand rng{std::random_device{}()};
 
   Impl(ClientOptions o, Credentials c) : options(std::move(o)), credentials(std::move(c)) {
@@ -170,7 +174,9 @@ struct Client::Impl {
     if (!curl) return fail_config("libcurl could not create a handle");
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 1L);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_if_asked);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, https ? "https" : "http");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
@@ -208,6 +214,28 @@ struct Client::Impl {
     }
   }
 
+  static int abort_if_asked(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<Impl*>(self)->aborted.load() ? 1 : 0;  // non-zero: CURLE_ABORTED_BY_CALLBACK
+  }
+
+  void abort() {
+    {
+      std::lock_guard lock(abort_mutex);
+      aborted = true;
+    }
+    abort_wakeup.notify_all();
+  }
+
+  // False when abort() cut the sleep short.
+  bool sleep_unless_aborted(std::chrono::milliseconds delay) {
+    std::unique_lock lock(abort_mutex);
+    return !abort_wakeup.wait_for(lock, delay, [this] { return aborted.load(); });
+  }
+
+  static Error aborted_error(const char* method, const std::string& path) {
+    return make_error(request_label(method, path) + ": aborted (the agent is stopping)");
+  }
+
   // One HTTP exchange. Returns the reply (any status) or a transport error message.
   Result<Reply> perform(const char* method, const std::string& path, const std::string* body) {
     Reply reply;
@@ -233,6 +261,10 @@ struct Client::Impl {
     CURLcode code = curl_easy_perform(curl);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
     curl_slist_free_all(headers);
+    if (code == CURLE_ABORTED_BY_CALLBACK) {
+      last_status = 0;
+      return aborted_error(method, path);
+    }
     if (code != CURLE_OK) {
       last_status = 0;
       TransportFailure kind = classify(code, check);
@@ -253,6 +285,7 @@ struct Client::Impl {
                         bool not_found_ok = false) {
     if (!config_error.empty()) return make_error(config_error);
     for (int attempt = 0;; ++attempt) {
+      if (aborted) return aborted_error(method, path);
       transport_retry = false;
       auto reply = perform(method, path, body);
       bool retry = false;
@@ -278,7 +311,7 @@ struct Client::Impl {
                   {"attempt", attempt + 1},
                   {"delay_ms", static_cast<std::int64_t>(delay.count())},
                   {"error", failure}});
-      std::this_thread::sleep_for(delay);
+      if (!sleep_unless_aborted(delay)) return aborted_error(method, path);
     }
   }
 
@@ -363,6 +396,10 @@ Status Client::move(std::string_view menu, const std::vector<std::string>& ids,
   auto reply = impl_->request("POST", path, &body, false);
   if (!reply) return reply.error();
   return ok_status();
+}
+
+void Client::abort() {
+  impl_->abort();  // without the mutex: the call in progress holds it
 }
 
 std::uint64_t Client::requests_sent() const {

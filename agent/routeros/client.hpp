@@ -73,6 +73,11 @@ class Client {
   // retried.
   Status move(std::string_view menu, const std::vector<std::string>& ids, std::string_view destination);
 
+  // Makes the request in progress fail within about a second (libcurl's progress callback), cuts a retry
+  // backoff short, and fails every later call at once. For shutdown: a stopping daemon must not wait for a
+  // slow router. Thread-safe; does not wait for the request in progress.
+  void abort();
+
   // HTTP requests put on the wire (each retry counts).
   std::uint64_t requests_sent() const;
   // HTTP status of the most recent response, 0 when the last attempt got none (transport error).

@@ -13,6 +13,8 @@
 #include "agent/agent.hpp"
 #include "agent/one_shot.hpp"
 #include "agent/reconcile_round.hpp"
+#include "agent/routeros/client.hpp"
+#include "tests/agent/routeros/emulator_fixture.hpp"
 
 using namespace sixgate;
 using namespace sixgate::agent;
@@ -321,6 +323,31 @@ TEST_CASE("daemon: a failing router sets status error, and the retry converges")
   REQUIRE(run_until(io, [&] { return agent.status().sync == SyncState::in_sync; }));
   CHECK(router.count(menu::mangle) == 1);
   agent.stop();
+}
+
+TEST_CASE("daemon: stop() returns promptly while a round waits on a slow router") {
+  if (!sixgate::test::emulator_prerequisites()) {
+    WARN("python3 or openssl missing: RouterOS emulator test not run");
+    return;
+  }
+  sixgate::test::Emulator emu;
+  routeros::ClientOptions o = emu.options();
+  o.timeout = 60s;
+  routeros::Client client(o, emu.credentials());
+  emu.fault(R"({"kind":"slow","count":1,"delay_ms":30000})");
+  boost::asio::io_context io;
+  std::vector<std::unique_ptr<PrefixSource>> sources;
+  sources.push_back(
+      std::make_unique<TestSource>("dhcp", std::vector<PrefixObservation>{obs("2001:db8:1200::/56")}));
+  Agent agent(io, config(), make_router_api(client), std::move(sources), AgentOptions{});
+  agent.start();
+  auto slow_reply_started = [&] {
+    return nlohmann::json::parse(emu.control("GET", "/_emu/counters"))["faults_applied"] == 1;
+  };
+  REQUIRE(run_until(io, slow_reply_started));
+  const auto started = std::chrono::steady_clock::now();
+  agent.stop();
+  CHECK(std::chrono::steady_clock::now() - started < 5s);
 }
 
 TEST_CASE("daemon: dry-run plans but never writes") {

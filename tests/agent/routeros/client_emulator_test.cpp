@@ -317,6 +317,53 @@ TEST_CASE("client: a reply slower than the timeout is an error naming the timeou
   CHECK(client.last_http_status() == 0);
 }
 
+TEST_CASE("client: abort() ends a slow request promptly and fails every later call", "[routeros][emulator]") {
+  REQUIRE_EMULATOR_TOOLS();
+  Emulator emu;
+  ClientOptions o = emu.options();
+  o.timeout = 60s;
+  o.max_retries = 0;
+  Client client(o, emu.credentials());
+  emu.fault(R"({"kind":"slow","count":1,"delay_ms":30000})");
+  const auto started = std::chrono::steady_clock::now();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    client.abort();
+  });
+  auto r = client.list("ipv6/route");
+  const auto took = std::chrono::steady_clock::now() - started;
+  stopper.join();
+  REQUIRE_FALSE(r.ok());
+  CHECK(has(r.error().message, "aborted"));
+  CHECK(took < 5s);  // libcurl calls the progress callback at least about once a second
+  auto later = client.list("ipv6/route");
+  REQUIRE_FALSE(later.ok());
+  CHECK(has(later.error().message, "aborted"));
+  CHECK(client.requests_sent() == 1);
+}
+
+TEST_CASE("client: abort() cuts a retry backoff short", "[routeros][emulator]") {
+  REQUIRE_EMULATOR_TOOLS();
+  Emulator emu;
+  ClientOptions o = emu.options();
+  o.max_retries = 10;
+  o.backoff_base = 20s;  // jittered in [0, 20 s]: ten short draws in a row are out of the question
+  o.backoff_cap = 20s;
+  Client client(o, emu.credentials());
+  emu.fault(R"({"kind":"status500","count":20})");
+  const auto started = std::chrono::steady_clock::now();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    client.abort();
+  });
+  auto r = client.list("ipv6/route");
+  const auto took = std::chrono::steady_clock::now() - started;
+  stopper.join();
+  REQUIRE_FALSE(r.ok());
+  CHECK(has(r.error().message, "aborted"));
+  CHECK(took < 5s);
+}
+
 TEST_CASE("client: raw control characters in a reply are parsed; truncated JSON is an error",
           "[routeros][emulator]") {
   REQUIRE_EMULATOR_TOOLS();
