@@ -2,6 +2,7 @@
 
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -112,6 +113,13 @@ Result<std::optional<NetlinkEvent>> decode_netlink_message(nl_msg* msg) {
     default:
       return std::optional<NetlinkEvent>();
   }
+}
+
+ReceiveStep next_receive_step(int nl_result) {
+  if (nl_result > 0) return ReceiveStep::read_more;
+  if (nl_result == 0 || nl_result == -NLE_AGAIN) return ReceiveStep::drained;
+  if (nl_result == -NLE_NOMEM || nl_result == -NLE_DUMP_INTR) return ReceiveStep::resync;
+  return ReceiveStep::reopen;
 }
 
 }  // namespace sixgate::agent

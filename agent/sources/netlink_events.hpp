@@ -40,4 +40,13 @@ using NetlinkEvent = std::variant<AddressEvent, PrefixInfoEvent>;
 // a handled type that is truncated or lacks a required attribute.
 Result<std::optional<NetlinkEvent>> decode_netlink_message(nl_msg* msg);
 
+// What the source does after one nl_recvmsgs_report() on its non-blocking socket, given its result.
+enum class ReceiveStep {
+  read_more,  // messages were handled; read again
+  drained,    // nothing left: wait for readability
+  resync,     // notifications lost (receive buffer overflow) or a dump interrupted: dump again
+  reopen,     // any other error may repeat on every read: close the socket and reopen it after a delay
+};
+ReceiveStep next_receive_step(int nl_result);
+
 }  // namespace sixgate::agent

@@ -1,7 +1,8 @@
 // (b) The netlink source: one rtnetlink socket (libnl) subscribed to IPv6 address and RA prefix
 // notifications, read from the agent's io_context through a stream_descriptor (no thread of its own). An
 // initial address dump fills the tracker; a receive-buffer overflow (ENOBUFS) or an interrupted dump triggers
-// a fresh dump. Link notifications make it follow the interface by name (missing at start, deleted, recreated
+// a fresh dump; any other receive error closes the socket and reopens it after a delay (it could repeat on
+// every read). Link notifications make it follow the interface by name (missing at start, deleted, recreated
 // with a new index).
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -135,16 +136,20 @@ class Session : public std::enable_shared_from_this<Session> {
     if (stopped_ || !descriptor_) return;
     for (int i = 0; i < kReceivesPerWakeup; ++i) {
       const int n = nl_recvmsgs_report(sock_, cb_);
-      if (n == 0 || n == -NLE_AGAIN) {  // drained
-        settle();
-        wait_readable();
-        return;
-      }
-      if (n == -NLE_NOMEM || n == -NLE_DUMP_INTR) {
-        resync(n);
-      } else if (n < 0) {
-        log::event(spdlog::level::warn, "netlink_receive_error",
-                   {{"source", name_}, {"error", nl_geterror(n)}});
+      switch (next_receive_step(n)) {
+        case ReceiveStep::read_more:
+          break;
+        case ReceiveStep::drained:
+          settle();
+          wait_readable();
+          return;
+        case ReceiveStep::resync:
+          resync(n);
+          break;
+        case ReceiveStep::reopen:
+          settle();  // what was read before the error still counts
+          fail("netlink_receive_error", nl_geterror(n));
+          return;
       }
     }
     settle();

@@ -2,6 +2,7 @@
 
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <sys/socket.h>
 
@@ -134,4 +135,17 @@ TEST_CASE("decode rejects RTM_NEWPREFIX without address or cacheinfo, or with a 
   CHECK_FALSE(decode_netlink_message(prefix_message("2001:db8::", 64, 1, 1, 1, false, true).get()).ok());
   CHECK_FALSE(decode_netlink_message(prefix_message("2001:db8::", 64, 1, 1, 1, true, false).get()).ok());
   CHECK_FALSE(decode_netlink_message(prefix_message("2001:db8::", 129, 1, 1, 1).get()).ok());
+}
+
+TEST_CASE("receive step: only a lost-message error resyncs, any other error reopens the socket",
+          "[netlink]") {
+  CHECK(next_receive_step(3) == ReceiveStep::read_more);
+  CHECK(next_receive_step(0) == ReceiveStep::drained);
+  CHECK(next_receive_step(-NLE_AGAIN) == ReceiveStep::drained);
+  CHECK(next_receive_step(-NLE_NOMEM) == ReceiveStep::resync);
+  CHECK(next_receive_step(-NLE_DUMP_INTR) == ReceiveStep::resync);
+  // Errors that would come back on every read must not keep the loop spinning.
+  CHECK(next_receive_step(-NLE_BAD_SOCK) == ReceiveStep::reopen);
+  CHECK(next_receive_step(-NLE_MSG_TRUNC) == ReceiveStep::reopen);
+  CHECK(next_receive_step(-NLE_FAILURE) == ReceiveStep::reopen);
 }
