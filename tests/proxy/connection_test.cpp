@@ -16,6 +16,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "proxy/connection.hpp"
 #include "proxy/core/sniff.hpp"
@@ -120,9 +121,9 @@ struct ClientPair {
 };
 
 struct Harness {
-  explicit Harness(const std::string& connect_timeout) {
+  explicit Harness(const std::string& connect_timeout, const std::string& hello_timeout = "5s") {
     auto parsed = parse_proxy_args({"-listen", "tcp:5432", "-mode", "unix", "-unix-directory", dir.path(),
-                                    "--connect-timeout", connect_timeout, "--hello-timeout", "5s"});
+                                    "--connect-timeout", connect_timeout, "--hello-timeout", hello_timeout});
     REQUIRE(parsed.ok());
     ctx.reset(new WorkerContext{io, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, active, {}});
   }
@@ -260,4 +261,24 @@ TEST_CASE("stopping live connections logs each one as stopped: before and during
   CHECK(h.run_until([&] { return h.active.load() == 0; }));
   char c;
   CHECK(::recv(waiting.outer, &c, 1, MSG_DONTWAIT) == 0);  // closed
+}
+
+TEST_CASE("a hello timeout that expires in the same wake-up as the hello completes is stale and ignored") {
+  Harness h("2s", "50ms");
+  UnixBackend backend(h.dir.path() + "/app.test");
+  ClientPair client;
+  const Bytes hello = small_hello();
+  h.accept(client);  // its first read now waits in the reactor
+  client.push(hello);
+  REQUIRE(client.sent == hello.size());
+  // The worker is busy elsewhere past the hello timeout: the next wake-up finds both the hello and the
+  // expiry ready. Asio runs the read first; the hello moves the connection on (connect deadline armed), and
+  // the expiry, already queued, must not be taken for the new deadline.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(h.run_until([&] {
+    backend.read_some();
+    return backend.received.size() >= hello.size() || h.log.has("reason=");
+  }));
+  CHECK_FALSE(h.log.has("reason="));
+  CHECK(backend.received == hello);
 }
