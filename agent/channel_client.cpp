@@ -1,5 +1,8 @@
 #include "agent/channel_client.hpp"
 
+#include <set>
+
+#include "common/channel/protocol.hpp"
 #include "common/log.hpp"
 
 namespace sixgate::agent {
@@ -19,24 +22,41 @@ bool configured(const Ipv6Prefix& p) {
   return p.length() != 0;
 }
 
+Result<channel::ClientPeer> proxy_peer(const ChannelPeerConfig& proxy) {
+  const std::string where = "channel.proxy \"" + proxy.name + "\": ";
+  auto address = channel::parse_channel_address(proxy.address);
+  if (!address) return make_error(where + "address: " + address.error().message);
+  if (channel::is_wildcard(*address))
+    return make_error(where + "address " + proxy.address + ": the unspecified address names no proxy");
+  auto key = channel::load_key_file(proxy.key_file);
+  if (!key) return make_error(where + "key_file: " + key.error().message);
+  return channel::ClientPeer{proxy.name, *address, *key};
+}
+
 }  // namespace
 
 Result<channel::ClientOptions> channel_client_options(const AgentConfig& config) {
   channel::ClientOptions options;
   options.site = config.site.name;
   options.heartbeat = std::chrono::seconds(config.channel.heartbeat_s);
-  if (configured(config.site.routed_prefix)) options.own_routed_prefix = config.site.routed_prefix;
+  std::set<std::string> names, addresses;
   for (const auto& proxy : config.channel.proxies) {
-    auto address = channel::parse_channel_address(proxy.address);
-    if (!address) return make_error("channel proxy " + proxy.name + ": " + address.error().message);
-    auto key = channel::load_key_file(proxy.key_file);
-    if (!key) return make_error("channel proxy " + proxy.name + ": " + key.error().message);
-    options.peers.push_back({proxy.name, *address, *key});
+    if (!channel::valid_name(proxy.name))
+      return make_error("channel.proxy name \"" + log::bounded(proxy.name, 64) +
+                        "\": use 1..63 of [A-Za-z0-9._-]");
+    if (!names.insert(proxy.name).second)
+      return make_error("channel.proxy \"" + proxy.name + "\": name used by two [[channel.proxy]] entries");
+    auto peer = proxy_peer(proxy);
+    if (!peer) return peer.error();
+    if (!addresses.insert(peer->address.host + "|" + std::to_string(peer->address.port)).second)
+      return make_error("channel.proxy \"" + proxy.name + "\": address " + proxy.address +
+                        " is already used by another [[channel.proxy]]");
+    options.peers.push_back(std::move(peer).value());
   }
   return options;
 }
 
-channel::AgentReport report_from_status(const AgentStatus& status, const AgentConfig& config) {
+channel::AgentReport report_from_status(const AgentStatus& status, const std::optional<Ipv6Prefix>& routed) {
   channel::AgentReport r;
   for (const auto& p : status.prefixes)
     r.prefixes.push_back(
@@ -44,23 +64,31 @@ channel::AgentReport report_from_status(const AgentStatus& status, const AgentCo
   r.sync = status.sync;
   r.sync_reason = status.sync_reason;
   if (status.last_prefix_change) r.last_change_ms = unix_ms(*status.last_prefix_change);
-  if (configured(config.site.routed_prefix)) r.routed_prefix = config.site.routed_prefix;
+  r.routed_prefix = routed;
   return r;
 }
 
-Result<std::unique_ptr<channel::ChannelClient>> start_channel_client(
-    boost::asio::io_context& io, const AgentConfig& config, StatusGetter status,
-    ProxyPrefixesCallback on_proxy_prefixes) {
+Result<std::unique_ptr<channel::ChannelClient>> start_channel_client(boost::asio::io_context& io,
+                                                                     const AgentConfig& config,
+                                                                     StatusGetter status,
+                                                                     ProxyPrefixesCallback on_proxy_prefixes,
+                                                                     RoutedPrefixGetter routed_prefix) {
   if (config.channel.proxies.empty()) return std::unique_ptr<channel::ChannelClient>();
   auto options = channel_client_options(config);
   if (!options) return options.error();
+  if (!routed_prefix) {
+    std::optional<Ipv6Prefix> configured_prefix;
+    if (configured(config.site.routed_prefix)) configured_prefix = config.site.routed_prefix;
+    routed_prefix = [configured_prefix] { return configured_prefix; };
+  }
   channel::ChannelClient::ProxyInfoCallback on_info;
   if (config.channel.use_proxy_prefixes && on_proxy_prefixes)
     on_info = [on_proxy_prefixes](const std::string& proxy, const channel::ProxyInfo& info) {
-      on_proxy_prefixes(proxy, info.routed_prefix, info.nat46_prefix);
+      on_proxy_prefixes(proxy, info.routed_prefix);
     };
   auto client = channel::ChannelClient::create(
-      io, std::move(*options), [status, config] { return report_from_status(status(), config); },
+      io, std::move(*options),
+      [status = std::move(status), routed_prefix] { return report_from_status(status(), routed_prefix()); },
       std::move(on_info));
   if (!client) return client.error();
   auto started = std::move(client).value();

@@ -46,23 +46,30 @@ int run_daemon(const AgentConfig& config, routeros::Client& client, bool dry_run
   Agent agent(io, config, make_router_api(client), make_sources(config, *source_router), options);
   StatusGetter status = [&agent] { return agent.status(); };
 
-  // The proxies (channel) and `sixgate-agent status` (control socket) see agent.status(). Neither is needed
-  // to keep the router right, so a failure to start them is logged, not fatal.
+  // A configured channel that cannot start is fatal: running without it would leave `status` saying healthy
+  // ("no proxies configured") while the proxies hear nothing. The control socket only serves `status`, so its
+  // failure is logged and the router is still kept right.
   // With channel.use_proxy_prefixes the first configured proxy is the source of truth for the routed prefix
   // (several proxies disagreeing must not make the rule flap); the others only produce mismatch warnings.
+  // routed_now is what the reports carry; it is read and written on the io thread only.
+  std::optional<Ipv6Prefix> routed_now;
+  if (config.site.routed_prefix.length() != 0) routed_now = config.site.routed_prefix;
   ProxyPrefixesCallback from_proxy;
   if (config.channel.use_proxy_prefixes && !config.channel.proxies.empty()) {
-    from_proxy = [&agent, first = config.channel.proxies.front().name](
-                     const std::string& proxy, const Ipv6Prefix& routed, const std::optional<Ipv6Prefix>&) {
-      if (proxy == first) agent.use_routed_prefix(routed, proxy);
+    from_proxy = [&agent, &routed_now, first = config.channel.proxies.front().name](
+                     const std::string& proxy, const Ipv6Prefix& routed) {
+      if (proxy != first) return;
+      agent.use_routed_prefix(routed, proxy);
+      routed_now = routed;
     };
   }
-  std::unique_ptr<channel::ChannelClient> channel;
-  if (auto c = start_channel_client(io, config, status, from_proxy); c) {
-    channel = std::move(c).value();
-  } else {
-    log::event(spdlog::level::err, "channel_not_started", {{"error", c.error().message}});
+  auto started = start_channel_client(io, config, status, from_proxy, [&routed_now] { return routed_now; });
+  if (!started) {
+    log::event(spdlog::level::critical, "startup_failed", {{"error", started.error().message}});
+    std::cerr << "sixgate-agent: " << started.error().message << "\n";
+    return exit_error;
   }
+  std::unique_ptr<channel::ChannelClient> channel = std::move(started).value();
   if (channel) agent.set_change_listener([ch = channel.get()] { ch->notify_local_change(); });
   std::unique_ptr<control::ControlServer> control;
   if (auto c = start_control_socket(io, config, status, channel.get()); c) {
@@ -115,9 +122,13 @@ int run_agent_cli(int argc, char** argv) {
   // `status` (agent/status_command.hpp) is routed by main() before this parser; the footer lists it.
   app.footer(
       "\n  status [--json] [--control-socket PATH]\n"
-      "                              ask the running daemon: prefixes, router sync, proxies (exit 0 "
-      "healthy,\n"
-      "                              1 unhealthy, 3 daemon unreachable)");
+      "                              ask the running daemon: prefixes, router sync, proxies\n"
+      "\nExit codes:\n"
+      "  0  ok (status: healthy)\n"
+      "  1  error: bad config or key file, router unreachable, apply failed, daemon could not start\n"
+      "     (status: unhealthy)\n"
+      "  2  usage error (unknown option, missing subcommand); plan: changes are pending\n"
+      "  3  status: daemon unreachable\n");
 
   try {
     app.parse(argc, argv);
@@ -138,6 +149,13 @@ int run_agent_cli(int argc, char** argv) {
   if (!config) {
     std::cerr << "sixgate-agent: " << config.error().message << "\n";
     return exit_error;
+  }
+  if (*run) {
+    // Before anything touches the router: a proxy address or key file that is wrong stops the daemon here.
+    if (auto channel = channel_client_options(*config); !channel) {
+      std::cerr << "sixgate-agent: " << config_path << ": " << channel.error().message << "\n";
+      return exit_error;
+    }
   }
   auto credentials = routeros::load_credentials(config->router.credentials_file);
   if (!credentials) {

@@ -49,7 +49,8 @@ std::string render_agent_status(const nlohmann::json& status) {
                format_ago(peer.value("last_seen_ago_ms", nlohmann::json())), text_of(proxy, "routed_prefix"),
                text_of(proxy, "nat46_prefix"), text_of(proxy, "gateway")});
     for (const auto& m : peer.value("mismatches", nlohmann::json::array()))
-      if (m.is_string()) notes += "WARNING: " + name + ": " + m.get<std::string>() + "\n";
+      if (m.is_string())
+        notes += "WARNING: " + name + ": " + control::shorten(m.get<std::string>(), 300) + "\n";
     if (text_of(peer, "send_error", "") != "")
       notes += name + ": last send failed: " + text_of(peer, "send_error") + "\n";
     if (!peer.value("acked", true)) notes += name + ": latest change not acknowledged yet\n";
@@ -59,8 +60,9 @@ std::string render_agent_status(const nlohmann::json& status) {
 }
 
 int run_agent_status_command(int argc, char** argv) {
-  return control::run_status_command({"sixgate-agent", "/run/sixgate/agent.sock", render_agent_status}, argc,
-                                     argv);
+  // One site per agent: no --site.
+  return control::run_status_command(
+      {"sixgate-agent", "/run/sixgate/agent.sock", render_agent_status, /*select_site=*/{}}, argc, argv);
 }
 
 }  // namespace sixgate::agent

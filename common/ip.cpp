@@ -197,6 +197,14 @@ Result<Prefix<Address>> Prefix<Address>::parse(std::string_view text, bool allow
 }
 
 template <class Address>
+Result<Prefix<Address>> Prefix<Address>::make(Address address, unsigned length) {
+  if (length > max_length)
+    return make_error(std::string("bad ") + family_name<Address>() + " prefix length " +
+                      std::to_string(length) + ": must be 0.." + std::to_string(max_length));
+  return Prefix(address, length);
+}
+
+template <class Address>
 bool Prefix<Address>::contains(const Address& a) const {
   return Prefix(a, length_).network_ == network_;
 }

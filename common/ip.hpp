@@ -57,15 +57,17 @@ class Ipv6Address {
   Bytes bytes_{};
 };
 
-// A network prefix. Host bits are always zero: parsing masks them (as `ip route` does) and
-// `host_bits_were_set` tells a caller that wants to warn about it.
+// A network prefix. Host bits are always zero: parsing and construction mask them (as `ip route` does).
 template <class Address>
 class Prefix {
  public:
   static constexpr unsigned max_length = sizeof(typename Address::Bytes) * 8;
 
   Prefix() = default;
-  Prefix(Address address, unsigned length);  // masks host bits; length is clamped to max_length
+  // Masks host bits. `length` <= max_length is the caller's promise (a larger one is clamped to max_length);
+  // for a length from outside the program (a netlink message, a peer) use make(), which refuses it.
+  Prefix(Address address, unsigned length);
+  static Result<Prefix> make(Address address, unsigned length);
   // "addr/len"; a bare address is accepted only when `allow_bare_address` (then it is a host prefix).
   static Result<Prefix> parse(std::string_view text, bool allow_bare_address = false);
 

@@ -22,6 +22,24 @@ bool needs_quotes(std::string_view s) {
   return false;
 }
 
+// A control character inside a value must not end the line or reach a terminal: it becomes \xNN.
+void append_quoted(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+      continue;
+    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
 void append_plain(std::string& out, const Value& v) {
   std::visit(
       [&](const auto& x) {
@@ -30,12 +48,7 @@ void append_plain(std::string& out, const Value& v) {
           if (!needs_quotes(x)) {
             out += x;
           } else {
-            out += '"';
-            for (char c : x) {
-              if (c == '"' || c == '\\') out += '\\';
-              out += c;
-            }
-            out += '"';
+            append_quoted(out, x);
           }
         } else if constexpr (std::is_same_v<T, bool>) {
           out += x ? "true" : "false";

@@ -8,12 +8,12 @@ Result<channel::ServerOptions> channel_server_options(const ProxyConfig& config)
   channel::ServerOptions options;
   for (const auto& text : cc.listen) {
     auto address = channel::parse_channel_address(text);
-    if (!address) return address.error();
+    if (!address) return make_error("channel.listen: " + address.error().message);
     options.listen.push_back(*address);
   }
   for (const auto& site : cc.sites) {
     auto key = channel::load_key_file(site.key_file);
-    if (!key) return make_error("channel site " + site.name + ": " + key.error().message);
+    if (!key) return make_error("channel.site \"" + site.name + "\": key_file: " + key.error().message);
     std::string gateway = site.gateway;
     if (gateway.empty() && !options.listen.empty()) {
       // The tunnel address the proxy listens on is the home side's gateway, without the proxy's zone.

@@ -65,8 +65,9 @@ std::string render_proxy_status(const nlohmann::json& status) {
 }
 
 int run_proxy_status_command(int argc, char** argv) {
-  return control::run_status_command({"sixgate-proxy", "/run/sixgate/proxy.sock", render_proxy_status}, argc,
-                                     argv);
+  return control::run_status_command(
+      {"sixgate-proxy", "/run/sixgate/proxy.sock", render_proxy_status, control::proxy_status_for_site}, argc,
+      argv);
 }
 
 }  // namespace sixgate::proxy

@@ -1,6 +1,7 @@
 #include "common/channel/client.hpp"
 
 #include <array>
+#include <atomic>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +23,7 @@ namespace {
 
 constexpr auto kChangeRetry = std::chrono::seconds(1);
 constexpr int kChangeRetries = 3;
+constexpr auto kReceiveRetry = std::chrono::milliseconds(100);
 
 std::int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -29,17 +31,18 @@ std::int64_t unix_ms_now() {
       .count();
 }
 
-// What makes a report "changed": prefixes (not their lifetimes, which count down), sync, last change.
+std::string optional_text(const std::optional<Ipv6Prefix>& p) {
+  return p ? p->to_string() : "none";
+}
+
+// What makes a report "changed": prefixes (not their lifetimes, which count down), sync, last change, and the
+// routed prefix (which changes when the agent adopts a proxy's).
 std::string fingerprint(const AgentReport& r) {
-  std::string out;
+  std::string out = optional_text(r.routed_prefix) + "|";
   for (const auto& p : r.prefixes) out += p.prefix.to_string() + ",";
   out += "|" + std::string(to_string(r.sync)) + "|" + r.sync_reason + "|";
   out += r.last_change_ms ? std::to_string(*r.last_change_ms) : "-";
   return out;
-}
-
-std::string optional_text(const std::optional<Ipv6Prefix>& p) {
-  return p ? p->to_string() : "none";
 }
 
 }  // namespace
@@ -92,7 +95,8 @@ struct ChannelClient::Impl : std::enable_shared_from_this<ChannelClient::Impl> {
     std::string send_error;
     std::vector<std::string> mismatches;
     bool stale_logged = false;
-    std::uint64_t foreign_source = 0;  // authentic-looking datagrams from another address, ignored
+    std::uint64_t foreign_source = 0;           // authentic-looking datagrams from another address, ignored
+    std::unique_ptr<asio::steady_timer> rearm;  // delays the next receive after an error
   };
 
   Impl(asio::io_context& io_context, ClientOptions opts, LocalState ls, ProxyInfoCallback cb)
@@ -107,6 +111,7 @@ struct ChannelClient::Impl : std::enable_shared_from_this<ChannelClient::Impl> {
     for (const auto& p : options.peers) {
       auto peer = std::make_unique<Peer>();
       peer->config = p;
+      peer->rearm = std::make_unique<asio::steady_timer>(io_context);
       peer->receiver = std::make_unique<Receiver>(std::map<std::string, SiteKey>{{options.site, p.key}},
                                                   MessageType::proxy_info, floor);
       peers.push_back(std::move(peer));
@@ -172,9 +177,28 @@ struct ChannelClient::Impl : std::enable_shared_from_this<ChannelClient::Impl> {
                                if (self->stopped || p.socket.get() != sock) return;
                                if (ec == asio::error::operation_aborted) return;
                                // ICMP errors (port unreachable while the proxy is down) surface here.
-                               if (!ec) self->handle(p, n);
+                               if (ec) {
+                                 self->receive_failed(p, sock, ec);
+                                 return;
+                               }
+                               self->handle(p, n);
                                self->receive(p);
                              });
+  }
+
+  // Logged at a bounded rate and re-armed after a pause, so a repeating error neither spins nor floods.
+  void receive_failed(Peer& p, udp::socket* sock, const boost::system::error_code& error) {
+    if (receive_error_log.allow(SteadyClock::now()))
+      log::event(spdlog::level::info, "channel_receive_error",
+                 {{"peer", p.config.name},
+                  {"error", error.message()},
+                  {"suppressed", receive_error_log.take_suppressed()}});
+    auto self = shared_from_this();
+    p.rearm->expires_after(kReceiveRetry);
+    p.rearm->async_wait([self, &p, sock](const boost::system::error_code& ec) {
+      if (ec || self->stopped || p.socket.get() != sock) return;
+      self->receive(p);
+    });
   }
 
   void handle(Peer& p, std::size_t n) {
@@ -200,29 +224,33 @@ struct ChannelClient::Impl : std::enable_shared_from_this<ChannelClient::Impl> {
     p.stale_logged = false;
     if (info->ack_counter >= p.change_counter) p.change_counter = 0;
 
-    std::vector<std::string> mismatches;
-    if (options.own_routed_prefix && *options.own_routed_prefix != info->routed_prefix)
-      mismatches.push_back("routed prefix: proxy " + info->routed_prefix.to_string() + ", agent " +
-                           options.own_routed_prefix->to_string());
-    if (options.own_nat46_prefix && options.own_nat46_prefix != info->nat46_prefix)
-      mismatches.push_back("NAT46 prefix: proxy " + optional_text(info->nat46_prefix) + ", agent " +
-                           options.own_nat46_prefix->to_string());
-    if (mismatches != p.mismatches)
-      for (const auto& m : mismatches)
-        log::event(spdlog::level::warn, "channel_prefix_mismatch", {{"peer", p.config.name}, {"detail", m}});
-    p.mismatches = std::move(mismatches);
     if (first || recovered || !p.info || p.info->routed_prefix != info->routed_prefix ||
         p.info->nat46_prefix != info->nat46_prefix || p.info->gateway != info->gateway)
       log::event(spdlog::level::info, "channel_proxy_info",
                  {{"peer", p.config.name},
                   {"routed_prefix", info->routed_prefix.to_string()},
                   {"nat46_prefix", optional_text(info->nat46_prefix)},
-                  {"gateway", info->gateway},
+                  {"gateway", log::bounded(info->gateway, 64)},
                   {"proxy_version", log::bounded(info->proxy_version, 64)},
                   {"recovered", recovered}});
     p.info = *info;
     lock.unlock();
     if (on_info) on_info(p.config.name, *info);
+    update_mismatches(p, info->routed_prefix);
+  }
+
+  // Against the routed prefix the agent uses now, i.e. after on_info may have adopted the proxy's.
+  void update_mismatches(Peer& p, const Ipv6Prefix& proxy_routed) {
+    const std::optional<Ipv6Prefix> own = current_report().routed_prefix;
+    std::vector<std::string> mismatches;
+    if (own && *own != proxy_routed)
+      mismatches.push_back("routed prefix: proxy " + proxy_routed.to_string() + ", agent " +
+                           own->to_string());
+    std::lock_guard lock(mutex);
+    if (mismatches != p.mismatches)
+      for (const auto& m : mismatches)
+        log::event(spdlog::level::warn, "channel_prefix_mismatch", {{"peer", p.config.name}, {"detail", m}});
+    p.mismatches = std::move(mismatches);
   }
 
   void schedule_heartbeat() {
@@ -337,6 +365,7 @@ struct ChannelClient::Impl : std::enable_shared_from_this<ChannelClient::Impl> {
     poll_timer.cancel();
     std::lock_guard lock(mutex);
     for (auto& p : peers) {
+      p->rearm->cancel();
       if (!p->socket) continue;
       boost::system::error_code ignored;
       p->socket->close(ignored);
@@ -353,7 +382,10 @@ struct ChannelClient::Impl : std::enable_shared_from_this<ChannelClient::Impl> {
   std::vector<std::unique_ptr<Peer>> peers;
   SendCounter counter;
   std::string last_fingerprint;
-  bool stopped = false;
+  TokenBucket receive_error_log{5, 0.2};
+  // Atomic because the owner may stop (destructor) from a thread other than the io thread after io.run()
+  // returned, or while handlers still run there; the handlers read it to stop re-arming.
+  std::atomic<bool> stopped{false};
 };
 
 ChannelClient::ChannelClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -5,7 +5,8 @@
 //
 // Changes are found by polling the local-state callback every `poll_interval` (cheap: it copies a small
 // struct) and comparing prefixes, sync state and last change; notify_local_change() sends at once. A
-// changed report that is not acknowledged within a second is sent again (up to 3 times).
+// changed report that is not acknowledged within a second is sent again (up to 3 times). A proxy's routed
+// prefix is compared with the local state's after on_info ran (which may have adopted it).
 // Threading: runs on the io_context given; state_json() and notify_local_change() may be called from any
 // thread.
 #include <chrono>
@@ -37,14 +38,12 @@ struct ClientOptions {
   std::chrono::milliseconds heartbeat{10000};
   std::chrono::milliseconds poll_interval{500};
   std::string version = SIXGATE_VERSION;
-  // The agent's own idea of its prefixes; a proxy that says otherwise is reported as a mismatch.
-  std::optional<Ipv6Prefix> own_routed_prefix;
-  std::optional<Ipv6Prefix> own_nat46_prefix;
 };
 
 class ChannelClient {
  public:
-  // Called on the io_context's thread. agent_version and heartbeat_ms are filled in by the client.
+  // Called on the io_context's thread. agent_version and heartbeat_ms are filled in by the client. Its
+  // routed_prefix is the agent's current one: a proxy that says otherwise is reported as a mismatch.
   using LocalState = std::function<AgentReport()>;
   using ProxyInfoCallback = std::function<void(const std::string& peer, const ProxyInfo& info)>;
 

@@ -39,6 +39,12 @@ Result<ChannelAddress> parse_channel_address(std::string_view text) {
   return out;
 }
 
+bool is_wildcard(const ChannelAddress& address) {
+  if (auto v4 = Ipv4Address::parse(address.host); v4) return v4->to_uint() == 0;
+  auto scoped = ScopedIpv6Address::parse(address.host);
+  return scoped && scoped->address.is_unspecified();
+}
+
 Result<boost::asio::ip::udp::endpoint> resolve_channel_address(const ChannelAddress& address) {
   namespace ip = boost::asio::ip;
   const std::string where = "channel address " + address.text + ": ";

@@ -21,6 +21,9 @@ struct ChannelAddress {
 // Syntax only (no interface lookup): for config validation.
 Result<ChannelAddress> parse_channel_address(std::string_view text);
 
+// True for the unspecified address ("[::]:7443", "0.0.0.0:7443"): a wildcard, never a tunnel address.
+bool is_wildcard(const ChannelAddress& address);
+
 // The UDP endpoint, zone resolved to a scope id. Link-local IPv6 without a zone is refused (ambiguous).
 Result<boost::asio::ip::udp::endpoint> resolve_channel_address(const ChannelAddress& address);
 

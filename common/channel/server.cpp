@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/ip/v6_only.hpp>
 #include <set>
 
@@ -19,6 +20,7 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kMaxPeersPerSite = 16;
+constexpr auto kReceiveRetry = std::chrono::milliseconds(100);
 
 std::int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -71,12 +73,14 @@ std::string default_sender_id() {
 
 struct ChannelServer::Impl : std::enable_shared_from_this<ChannelServer::Impl> {
   struct Listener {
+    Listener(asio::io_context& io, ChannelAddress a) : address(std::move(a)), rearm(io) {}
     ChannelAddress address;
     std::unique_ptr<udp::socket> socket;
     unsigned long bound_scope = 0;
     std::string error;
     std::array<std::uint8_t, kMaxDatagram + 1> buffer{};
     udp::endpoint from;
+    asio::steady_timer rearm;  // delays the next receive after an error
   };
   struct PeerView {
     std::string sender, address;
@@ -98,8 +102,7 @@ struct ChannelServer::Impl : std::enable_shared_from_this<ChannelServer::Impl> {
         on_report(std::move(cb)),
         receiver(std::move(keys), MessageType::agent_report, wall_clock_micros()),
         tick(io_context) {
-    for (const auto& a : options.listen)
-      listeners.push_back(std::make_unique<Listener>(Listener{a, {}, 0, {}, {}, {}}));
+    for (const auto& a : options.listen) listeners.push_back(std::make_unique<Listener>(io_context, a));
     for (const auto& s : options.sites) sites.emplace(s.name, SiteView{s, {}});
   }
 
@@ -161,16 +164,30 @@ struct ChannelServer::Impl : std::enable_shared_from_this<ChannelServer::Impl> {
     sock->async_receive_from(asio::buffer(l.buffer), l.from,
                              [self, &l, sock](const boost::system::error_code& ec, std::size_t n) {
                                if (self->stopped || l.socket.get() != sock) return;
+                               if (ec == asio::error::operation_aborted) return;
                                if (ec) {
-                                 if (ec == asio::error::operation_aborted) return;
-                                 log::event(spdlog::level::warn, "channel_receive_error",
-                                            {{"address", l.address.text}, {"error", ec.message()}});
-                                 self->receive(l);
+                                 self->receive_failed(l, ec);
                                  return;
                                }
                                self->handle(l, n);
                                self->receive(l);
                              });
+  }
+
+  // A socket error that repeats (e.g. ICMP errors queued on the socket) must neither spin nor flood the log.
+  void receive_failed(Listener& l, const boost::system::error_code& ec) {
+    if (receive_error_log.allow(SteadyClock::now()))
+      log::event(spdlog::level::warn, "channel_receive_error",
+                 {{"address", l.address.text},
+                  {"error", ec.message()},
+                  {"suppressed", receive_error_log.take_suppressed()}});
+    auto self = shared_from_this();
+    udp::socket* sock = l.socket.get();
+    l.rearm.expires_after(kReceiveRetry);
+    l.rearm.async_wait([self, &l, sock](const boost::system::error_code& wait_ec) {
+      if (wait_ec || self->stopped || l.socket.get() != sock) return;
+      self->receive(l);
+    });
   }
 
   void handle(Listener& l, std::size_t n) {
@@ -336,6 +353,7 @@ struct ChannelServer::Impl : std::enable_shared_from_this<ChannelServer::Impl> {
     tick.cancel();
     std::lock_guard lock(mutex);
     for (auto& l : listeners) {
+      l->rearm.cancel();
       if (!l->socket) continue;
       boost::system::error_code ignored;
       l->socket->close(ignored);
@@ -352,7 +370,10 @@ struct ChannelServer::Impl : std::enable_shared_from_this<ChannelServer::Impl> {
   std::map<std::string, SiteView> sites;
   asio::steady_timer tick;
   TokenBucket reply_log{5, 0.2};
-  bool stopped = false;
+  TokenBucket receive_error_log{5, 0.2};
+  // Atomic because the owner may stop (destructor) from a thread other than the io thread after io.run()
+  // returned, or while handlers still run there; the handlers read it to stop re-arming.
+  std::atomic<bool> stopped{false};
 };
 
 ChannelServer::ChannelServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -361,20 +382,54 @@ ChannelServer::~ChannelServer() {
   impl_->close_all();
 }
 
+namespace {
+
+Status check_listen(const std::vector<ChannelAddress>& listen) {
+  if (listen.empty()) return make_error("channel.listen: no listen address");
+  std::set<std::string> seen;
+  for (const auto& a : listen) {
+    if (is_wildcard(a))
+      return make_error("channel.listen \"" + a.text +
+                        "\": a wildcard address would expose the channel beyond the tunnel; use the tunnel "
+                        "address, e.g. [fe80::1%wg0]:7443");
+    if (!seen.insert(a.host + "|" + std::to_string(a.port)).second)
+      return make_error("channel.listen \"" + a.text + "\": listed twice");
+  }
+  return ok_status();
+}
+
+// Each site needs its own key (else one site's agent could speak for the other) and its own routed prefix.
+Status check_sites(const std::vector<ServerSite>& sites) {
+  if (sites.empty()) return make_error("channel: no [[channel.site]]");
+  for (std::size_t i = 0; i < sites.size(); ++i) {
+    const auto& s = sites[i];
+    if (!valid_name(s.name))
+      return make_error("channel.site name \"" + s.name + "\": invalid ([A-Za-z0-9._-], 1..63)");
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto& earlier = sites[j];
+      const std::string pair = "channel.site \"" + s.name + "\" and \"" + earlier.name + "\"";
+      if (s.name == earlier.name) return make_error("channel.site \"" + s.name + "\": configured twice");
+      if (s.key.bytes() == earlier.key.bytes())
+        return make_error(pair + ": key_file holds the same key; every site needs its own key");
+      if (s.routed_prefix.overlaps(earlier.routed_prefix))
+        return make_error(pair + ": routed_prefix " + s.routed_prefix.to_string() + " overlaps " +
+                          earlier.routed_prefix.to_string());
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ChannelServer>> ChannelServer::create(asio::io_context& io, ServerOptions options,
                                                              ReportCallback on_report) {
-  if (options.listen.empty()) return make_error("channel: no listen address");
-  if (options.sites.empty()) return make_error("channel: no site");
+  if (auto listen = check_listen(options.listen); !listen) return listen.error();
+  if (auto sites = check_sites(options.sites); !sites) return sites.error();
   if (options.sender_id.empty()) options.sender_id = default_sender_id();
   if (!valid_name(options.sender_id))
     return make_error("channel: invalid sender id \"" + options.sender_id + "\"");
   std::map<std::string, SiteKey> keys;
-  for (const auto& s : options.sites) {
-    if (!valid_name(s.name))
-      return make_error("channel: invalid site name \"" + s.name + "\" ([A-Za-z0-9._-], 1..63)");
-    if (!keys.emplace(s.name, s.key).second)
-      return make_error("channel: site \"" + s.name + "\" configured twice");
-  }
+  for (const auto& s : options.sites) keys.emplace(s.name, s.key);
   auto impl = std::make_shared<Impl>(io, std::move(options), std::move(on_report), std::move(keys));
   return std::unique_ptr<ChannelServer>(new ChannelServer(std::move(impl)));
 }

@@ -5,8 +5,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace sixgate::control {
 namespace {
@@ -33,6 +35,48 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
 }
 
+// A daemon that hangs with its listen backlog full would block a plain connect() for ever; a Unix socket
+// answers a non-blocking connect() to a full backlog with EAGAIN (no EINPROGRESS), so retry until the
+// deadline.
+Status connect_before(int fd, const sockaddr_un& addr, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return ok_status();
+    if (errno == EINTR) continue;
+    if (errno == EINPROGRESS) break;
+    if (errno != EAGAIN) return make_error(std::string("cannot connect: ") + std::strerror(errno));
+    if (remaining_ms(deadline) == 0) return make_error("cannot connect: the daemon accepts no connection");
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, remaining_ms(deadline))));
+  }
+  for (;;) {
+    pollfd p{fd, POLLOUT, 0};
+    int ready = ::poll(&p, 1, remaining_ms(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return make_error("cannot connect: no connection before the deadline");
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+    if (error != 0) return make_error(std::string("cannot connect: ") + std::strerror(error));
+    return ok_status();
+  }
+}
+
+Status send_all_before(int fd, const std::string& data, std::chrono::steady_clock::time_point deadline) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n >= 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      return make_error(std::string("send: ") + std::strerror(errno));
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, remaining_ms(deadline)) == 0) return make_error("send: the daemon reads nothing");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<nlohmann::json> request(const std::string& socket_path, const nlohmann::json& req,
@@ -44,21 +88,12 @@ Result<nlohmann::json> request(const std::string& socket_path, const nlohmann::j
     return make_error(where + "bad path");
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (fd.get() < 0) return make_error(where + std::strerror(errno));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return make_error(where + "cannot connect: " + std::strerror(errno));
-
-  const std::string line = req.dump() + "\n";
-  std::size_t sent = 0;
-  while (sent < line.size()) {
-    ssize_t n = ::send(fd.get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error(where + "send: " + std::strerror(errno));
-    }
-    sent += static_cast<std::size_t>(n);
-  }
+  if (Status connected = connect_before(fd.get(), addr, deadline); !connected)
+    return make_error(where + connected.error().message);
+  if (Status sent = send_all_before(fd.get(), req.dump() + "\n", deadline); !sent)
+    return make_error(where + sent.error().message);
 
   std::string reply;
   char buf[4096];
@@ -70,7 +105,7 @@ Result<nlohmann::json> request(const std::string& socket_path, const nlohmann::j
     if (ready == 0) return make_error(where + "no reply within " + std::to_string(timeout.count()) + " ms");
     ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
       return make_error(where + "recv: " + std::strerror(errno));
     }
     if (n == 0) break;

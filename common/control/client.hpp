@@ -10,7 +10,8 @@
 namespace sixgate::control {
 
 // Sends one request line and returns the "result" of an {"ok":true} reply. Every failure (no socket, refused,
-// timeout, bad reply, {"ok":false}) is an error naming the socket path.
+// timeout, bad reply, {"ok":false}) is an error naming the socket path. `timeout` bounds the whole exchange,
+// connect() included (a hung daemon whose backlog is full does not block the caller).
 Result<nlohmann::json> request(const std::string& socket_path, const nlohmann::json& req,
                                std::chrono::milliseconds timeout = std::chrono::seconds(5));
 

@@ -47,12 +47,90 @@ std::string format_unix_ms(const nlohmann::json& ms) {
   return buf;
 }
 
-std::string shorten(const std::string& text, std::size_t max) {
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `text` and its code point; 0 when it is not valid.
+std::size_t utf8_sequence(std::string_view text, char32_t& code_point) {
+  const auto lead = static_cast<unsigned char>(text[0]);
+  std::size_t length = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    code_point = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    code_point = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    code_point = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  for (std::size_t i = 1; i < length; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte & 0xC0) != 0x80) return 0;
+    code_point = (code_point << 6) | (byte & 0x3F);
+  }
+  const char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code_point < smallest[length] || code_point > 0x10FFFF ||
+      (code_point >= 0xD800 && code_point <= 0xDFFF))
+    return 0;
+  return length;
+}
+
+// C1 controls, and characters that reorder or break the displayed text (bidi embeddings, overrides and
+// isolates, line/paragraph separators).
+bool invisible_control(char32_t c) {
+  return (c >= 0x80 && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F ||
+         (c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+void append_escaped(std::string& out, std::string_view bytes) {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (char c : bytes) {
+    const auto u = static_cast<unsigned char>(c);
+    out += "\\x";
+    out += hex[u >> 4];
+    out += hex[u & 15];
+  }
+}
+
+}  // namespace
+
+std::string terminal_safe(std::string_view text) {
   std::string out;
-  for (char c : text) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const auto u = static_cast<unsigned char>(text[0]);
+    if (u >= 0x20 && u < 0x7f) {
+      out += text[0];
+      text.remove_prefix(1);
+      continue;
+    }
+    char32_t code_point = 0;
+    std::size_t length = u >= 0x80 ? utf8_sequence(text, code_point) : 0;
+    if (length == 0) {
+      append_escaped(out, text.substr(0, 1));
+      text.remove_prefix(1);
+      continue;
+    }
+    if (invisible_control(code_point))
+      append_escaped(out, text.substr(0, length));
+    else
+      out.append(text.substr(0, length));
+    text.remove_prefix(length);
+  }
+  return out;
+}
+
+std::string shorten(std::string_view text, std::size_t max) {
+  std::string out = terminal_safe(text);
   if (out.size() <= max) return out;
   std::size_t cut = max > 3 ? max - 3 : 0;
   while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // continuation byte
+  // Never leave half an escape ("\\x1" of "\\x1b") at the end.
+  const auto escape = out.rfind("\\x", cut > 0 ? cut - 1 : 0);
+  if (escape != std::string::npos && escape + 4 > cut) cut = escape;
   return out.substr(0, cut) + "...";
 }
 
@@ -61,7 +139,12 @@ std::string text_of(const nlohmann::json& j, const char* key, const std::string&
   auto it = j.find(key);
   if (it == j.end() || !it->is_string()) return fallback;
   const auto& s = it->get_ref<const std::string&>();
-  return s.empty() ? fallback : s;
+  return s.empty() ? fallback : shorten(s, kMaxFieldText);
+}
+
+void Table::add(std::vector<std::string> row) {
+  for (auto& cell : row) cell = shorten(cell, kMaxFieldText);
+  rows_.push_back(std::move(row));
 }
 
 std::string Table::render(const std::string& indent) const {

@@ -97,6 +97,13 @@ TEST_CASE("contains and prefix of length N") {
   CHECK(Ipv6Prefix(a, 0).to_string() == "::/0");
   CHECK(Ipv6Prefix(a, 128).to_string() == "2001:db8:1234:5678:9abc::1/128");
 
+  REQUIRE(Ipv6Prefix::make(a, 64).ok());
+  CHECK(Ipv6Prefix::make(a, 64)->to_string() == "2001:db8:1234:5678::/64");
+  auto too_long = Ipv6Prefix::make(a, 129);
+  REQUIRE_FALSE(too_long.ok());
+  CHECK(too_long.error().message.find("129") != std::string::npos);
+  CHECK_FALSE(Ipv4Prefix::make(*Ipv4Address::parse("192.0.2.1"), 33).ok());
+
   auto p56 = Ipv6Prefix(a, 56);
   CHECK(p56.contains(Ipv6Prefix(a, 64)));
   CHECK_FALSE(Ipv6Prefix(a, 64).contains(p56));

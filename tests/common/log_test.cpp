@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
@@ -62,4 +63,28 @@ TEST_CASE("setup rejects a bad level and keeps the previous logger") {
   CHECK(log::current_format() == log::Format::json);
   CHECK(spdlog::default_logger()->level() == spdlog::level::warn);
   REQUIRE(log::setup(std::string("info"), std::string("plain")).ok());
+}
+
+TEST_CASE("plain values escape control characters inside quotes") {
+  auto line = log::format_event(log::Format::plain, "x", {{"v", "a\nb\x1b[2J\"c\\"}});
+  CHECK(line == R"(x v="a\x0ab\x1b[2J\"c\\")");
+  CHECK(line.find('\n') == std::string::npos);
+}
+
+TEST_CASE("the level comes from SIXGATE_LOG_LEVEL unless --log-level is given") {
+  REQUIRE(::setenv("SIXGATE_LOG_LEVEL", "debug", 1) == 0);
+  REQUIRE(log::setup(std::nullopt, std::string("plain")).ok());
+  CHECK(spdlog::default_logger()->level() == spdlog::level::debug);
+  REQUIRE(log::setup(std::string("error"), std::string("plain")).ok());  // the flag wins
+  CHECK(spdlog::default_logger()->level() == spdlog::level::err);
+
+  REQUIRE(::setenv("SIXGATE_LOG_LEVEL", "chatty", 1) == 0);
+  auto bad = log::setup(std::nullopt, std::nullopt);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("chatty") != std::string::npos);
+
+  REQUIRE(::setenv("SIXGATE_LOG_LEVEL", "", 1) == 0);  // empty: the default
+  REQUIRE(log::setup(std::nullopt, std::nullopt).ok());
+  CHECK(spdlog::default_logger()->level() == spdlog::level::info);
+  ::unsetenv("SIXGATE_LOG_LEVEL");
 }

@@ -6,7 +6,10 @@ commands, as an operator would:
   - a prefix change on the home side shows in `sixgate-proxy status` within 2 s;
   - the agent's router sync error (no router here) travels too, and both status commands exit 1 (unhealthy);
   - forged, wrong-site and replayed datagrams sent through the tunnel are dropped and counted;
-  - tunnel down -> the proxy shows the agent stale; proxy stopped -> `sixgate-proxy status` exits 3.
+  - tunnel down -> the proxy shows the agent stale; proxy stopped -> `sixgate-proxy status` exits 3;
+  - `sixgate-proxy status --site NAME` shows only that site; an unknown site is a usage error (exit 2).
+StartupRefusals (no namespaces): a daemon whose channel cannot work refuses to start (exit 1, the message
+names the config key): agent key file missing / mode 0644 / too short, proxy listening on a wildcard.
 Needs root. Every wait is bounded; namespaces, wireguard-go and the daemons are removed also on failure."""
 
 import json
@@ -28,7 +31,7 @@ WG_VPS, WG_HOME = "sgchwg1a", "sgchwg1b"
 LAN = "sgchlan1"
 ROUTED = "2001:db8:0:0:1::/80"
 PORT = 7443
-EXIT_UNHEALTHY, EXIT_UNREACHABLE = 1, 3
+EXIT_UNHEALTHY, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
 
 def sh(*args, check=True, timeout=20):
@@ -285,6 +288,18 @@ s.sendto(genuine, to)                             # replay
         self.assertEqual(self.counters("friend")["bad_mac"], friend_before["bad_mac"] + 1)
         self.assertEqual(self.counters()["bad_mac"], all_before["bad_mac"] + 3)
 
+        # --site narrows the table and the exit code to one site (the exit codes per site: status_cli_test).
+        r = sh(PROXY, "status", "--control-socket", self.proxy_sock, "--site", "home", check=False, timeout=10)
+        self.assertEqual(r.returncode, EXIT_UNHEALTHY, r.stdout + r.stderr)  # home: router sync error
+        self.assertIn("2001:db8:bbbb::/56", r.stdout)
+        self.assertNotIn("friend", r.stdout)
+        r = sh(PROXY, "status", "--control-socket", self.proxy_sock, "--site", "friend", check=False, timeout=10)
+        self.assertEqual(r.returncode, EXIT_UNHEALTHY, r.stdout + r.stderr)  # friend: never seen
+        self.assertNotIn("2001:db8:bbbb::/56", r.stdout)
+        r = sh(PROXY, "status", "--control-socket", self.proxy_sock, "--site", "nosuch", check=False, timeout=10)
+        self.assertEqual(r.returncode, EXIT_USAGE, r.stdout + r.stderr)
+        self.assertIn("home", r.stderr)
+
         # Tunnel down: the proxy shows the agent stale (3 x 1 s heartbeat).
         sh("ip", "-n", NS_HOME, "link", "set", WG_HOME, "down")
         self.wait_for("the agent shown stale", lambda: all(
@@ -299,6 +314,81 @@ s.sendto(genuine, to)                             # replay
         proxy.wait(timeout=20)
         code, _ = self.status(PROXY, self.proxy_sock)
         self.assertEqual(code, EXIT_UNREACHABLE)
+
+
+class StartupRefusals(unittest.TestCase):
+    """A channel that cannot work stops the daemon at start-up instead of a daemon that says it is healthy."""
+
+    def setUp(self):
+        for binary in (PROXY, AGENT):
+            self.assertTrue(os.path.exists(binary), "build it first: " + binary)
+        self.dir = tempfile.mkdtemp(prefix="sgchs-")
+        os.chmod(self.dir, 0o700)
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def write(self, name, text, mode=0o600):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def run_agent(self, key_file):
+        config = self.write("agent.toml", """
+[agent]
+control_socket = "{dir}/agent.sock"
+[router]
+url = "https://127.0.0.1:1"
+insecure = true
+timeout_ms = 300
+retries = 0
+[site]
+name = "home"
+routed_prefix = "{routed}"
+[sources]
+static = ["2001:db8:aaaa::/56"]
+[[channel.proxy]]
+name = "vps1"
+address = "[2001:db8:ffff::1]:7443"
+key_file = "{key}"
+""".format(dir=self.dir, routed=ROUTED, key=key_file))
+        env = dict(os.environ, SIXGATE_ROUTER_USER="sixgate", SIXGATE_ROUTER_PASSWORD="unused")
+        return subprocess.run([AGENT, "--config", config, "run"], capture_output=True, text=True, timeout=20, env=env)
+
+    def test_agent_refuses_an_unusable_key_file(self):
+        good = "ab" * 32 + "\n"
+        cases = {
+            "missing": os.path.join(self.dir, "absent.key"),
+            "mode 0644": self.write("open.key", good, 0o644),
+            "too short": self.write("short.key", "ab" * 8 + "\n"),
+        }
+        for what, key in cases.items():
+            with self.subTest(what):
+                r = self.run_agent(key)
+                self.assertEqual(r.returncode, 1, what + ": " + r.stdout + r.stderr)
+                self.assertIn("channel.proxy", r.stderr)
+                self.assertIn(key, r.stderr)
+                self.assertFalse(os.path.exists(os.path.join(self.dir, "agent.sock")))
+
+    def test_proxy_refuses_a_wildcard_listen_address(self):
+        key = self.write("home.key", "cd" * 32 + "\n")
+        for wildcard in ("[::]:17443", "0.0.0.0:17443"):
+            with self.subTest(wildcard):
+                config = self.write("proxy.toml", """
+[channel]
+listen = ["{listen}"]
+[[channel.site]]
+name = "home"
+key_file = "{key}"
+routed_prefix = "{routed}"
+""".format(listen=wildcard, key=key, routed=ROUTED))
+                r = subprocess.run([PROXY, "-listen", "tcp:[::1]:18444", "-mode", "nat46", "-nat46-prefix", "64:ff9b:1::",
+                                    "-backend-cidr", ROUTED, "--config", config, "--control-socket",
+                                    os.path.join(self.dir, "proxy.sock"), "--workers", "1"],
+                                   capture_output=True, text=True, timeout=20)
+                self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                self.assertIn("channel.listen", r.stdout + r.stderr)
+                self.assertIn("wildcard", r.stdout + r.stderr)
 
 
 def pubkey(private_key_file):

@@ -6,7 +6,8 @@
 # AllowedIPs: the VPS's peer for home allows the site /80 plus fe80::2/128 (the agent's channel source
 # address, see docs/channel-protocol.md); the home side allows ::/0.
 # The channel itself runs in the hidden Catch2 case "[.wireguard]" of channel_tests (server and client
-# classes, each on a thread inside its namespace), because the daemons' mains are wired last.
+# classes, each on a thread inside its namespace), so the protocol is tested without the daemons around it;
+# test_channel_binaries.py runs the real sixgate-proxy and sixgate-agent through the same kind of tunnel.
 # Needs root. Everything is torn down on exit, also on failure.
 set -euo pipefail
 

@@ -117,8 +117,8 @@ TEST_CASE("loopback: agent report reaches the proxy, changes are pushed, the rep
   auto server = ChannelServer::create(loop.io, server_options(port)).value();
   LocalState local;
   local.set_prefix("2001:db8:aaaa::/56");
+  local.report.routed_prefix = Ipv6Prefix::parse("2001:db8:0:0:9::/80").value();  // disagrees with the proxy
   auto copts = client_options(port, "home", key_of(1));
-  copts.own_routed_prefix = Ipv6Prefix::parse("2001:db8:0:0:9::/80").value();  // disagrees with the proxy
   auto client = ChannelClient::create(loop.io, copts, [&] { return local.get(); }).value();
   loop.run();
   loop.sync([&] {
@@ -231,6 +231,24 @@ TEST_CASE("loopback: server options are validated; an unbindable listen address 
   auto dup = ChannelServer::create(io, twice);
   REQUIRE_FALSE(dup.ok());
   CHECK(dup.error().message.find("twice") != std::string::npos);
+  for (const char* wildcard : {"[::]:7443", "0.0.0.0:7443"}) {
+    auto open_to_all = server_options(test_port(4));
+    open_to_all.listen = {parse_channel_address(wildcard).value()};
+    auto refused = ChannelServer::create(io, open_to_all);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("channel.listen") != std::string::npos);
+    CHECK(refused.error().message.find("wildcard") != std::string::npos);
+  }
+  auto shared_key = server_options(test_port(4));
+  shared_key.sites[1].key = shared_key.sites[0].key;
+  auto one_key = ChannelServer::create(io, shared_key);
+  REQUIRE_FALSE(one_key.ok());
+  CHECK(one_key.error().message.find("same key") != std::string::npos);
+  auto overlapping = server_options(test_port(4));
+  overlapping.sites[1].routed_prefix = Ipv6Prefix::parse("2001:db8::/48").value();  // contains home's /80
+  auto overlap = ChannelServer::create(io, overlapping);
+  REQUIRE_FALSE(overlap.ok());
+  CHECK(overlap.error().message.find("overlaps") != std::string::npos);
   auto bad_name = server_options(test_port(4));
   bad_name.sites.front().name = "home site";
   CHECK_FALSE(ChannelServer::create(io, bad_name).ok());
@@ -264,8 +282,8 @@ TEST_CASE("loopback: an agent reporting to two proxies; each proxy's state is in
   auto proxy_b = ChannelServer::create(loop.io, options_b).value();
   LocalState local;
   local.set_prefix("2001:db8:eeee::/56");
+  local.report.routed_prefix = Ipv6Prefix::parse("2001:db8:0:0:1::/80").value();
   auto copts = client_options(port_a, "home", key_of(1));
-  copts.own_routed_prefix = Ipv6Prefix::parse("2001:db8:0:0:1::/80").value();
   copts.peers.push_back(
       {"vps2", parse_channel_address("[::1]:" + std::to_string(port_b)).value(), key_of(1)});
   auto client = ChannelClient::create(loop.io, copts, [&] { return local.get(); }).value();
@@ -294,5 +312,37 @@ TEST_CASE("loopback: an agent reporting to two proxies; each proxy's state is in
   loop.sync([&] {
     client->stop();
     proxy_a->stop();
+  });
+}
+
+TEST_CASE("loopback: an agent that adopts the proxy's routed prefix reports it; no mismatch stays behind") {
+  const auto port = test_port(7);
+  Loop loop;
+  auto server = ChannelServer::create(loop.io, server_options(port)).value();
+  LocalState local;
+  local.set_prefix("2001:db8:abab::/56");
+  local.report.routed_prefix = Ipv6Prefix::parse("2001:db8:0:0:9::/80").value();  // stale configured value
+  auto adopt = [&](const std::string&, const ProxyInfo& info) {
+    std::lock_guard lock(local.m);
+    local.report.routed_prefix = info.routed_prefix;
+  };
+  auto client = ChannelClient::create(
+                    loop.io, client_options(port, "home", key_of(1)), [&] { return local.get(); }, adopt)
+                    .value();
+  loop.run();
+  loop.sync([&] {
+    server->start();
+    client->start();
+  });
+  auto proxy_view = [&] { return site_state(*server, "home")["peers"]; };
+  REQUIRE(wait_for([&] {
+    auto peers = proxy_view();
+    return !peers.empty() && peers[0]["agent_routed_prefix"] == "2001:db8:0:0:1::/80";
+  }));
+  CHECK(proxy_view()[0]["routed_prefix_mismatch"] == false);
+  CHECK(client->state_json()["peers"][0]["mismatches"].empty());
+  loop.sync([&] {
+    client->stop();
+    server->stop();
   });
 }

@@ -1,6 +1,12 @@
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <map>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "common/channel/payload.hpp"
@@ -124,4 +130,39 @@ TEST_CASE("receiver: a message from before the receiver started is a replay (res
   auto rx = proxy_receiver();
   CHECK(rejected(rx.receive(datagram("home", key_of(1), kStart - kSecond), kStart + kSecond)) ==
         DropReason::replay);
+}
+
+TEST_CASE("receiver: a flood of garbage is counted in full but logged at a bounded rate") {
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  auto capture =
+      std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+  capture->set_pattern("%v");
+  spdlog::set_default_logger(capture);
+  auto lines = [&] {
+    std::istringstream in(captured.str());
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);)
+      if (line.starts_with("channel_drop")) out.push_back(line);
+    return out;
+  };
+
+  auto rx = proxy_receiver();
+  const std::vector<std::uint8_t> garbage(40, 0x5a);
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000; ++i) rx.receive(garbage, kStart, "fe80::66%wg0");
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+  CHECK(rx.counters()[DropReason::malformed] == 1000);
+  // A burst of 10, then 1 per second.
+  CHECK(lines().size() <= 10 + static_cast<std::size_t>(seconds.count()) + 1);
+  CHECK(lines().size() >= 10);
+
+  // After a pause the next line says how many were left out.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  rx.receive(garbage, kStart, "fe80::66%wg0");
+  const auto after = lines();
+  REQUIRE_FALSE(after.empty());
+  CHECK(after.back().find("suppressed_before=0") == std::string::npos);
+  spdlog::set_default_logger(previous);
 }

@@ -162,6 +162,7 @@ TEST_CASE("wireguard: channel across a real WireGuard tunnel between two namespa
 
   Local local;
   local.set("2001:db8:aaaa::/56");
+  local.report.routed_prefix = Ipv6Prefix::parse(routed).value();
   ClientOptions copts;
   copts.site = "home";
   copts.sender_id = "agent-home";
@@ -169,7 +170,6 @@ TEST_CASE("wireguard: channel across a real WireGuard tunnel between two namespa
       {"vps1", parse_channel_address("[fe80::1%" + wg_home + "]:" + port).value(), home_key});
   copts.heartbeat = std::chrono::milliseconds(1000);
   copts.poll_interval = std::chrono::milliseconds(100);
-  copts.own_routed_prefix = Ipv6Prefix::parse(routed).value();
   auto client = ChannelClient::create(home.io, copts, [&] { return local.get(); }).value();
   home.sync([&] { client->start(); });
 

@@ -6,10 +6,13 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/control/client.hpp"
 #include "common/control/server.hpp"
@@ -108,6 +111,36 @@ TEST_CASE("control: unreachable daemon is an error naming the path") {
   auto r = request(dir.path + "/none.sock", {{"command", "status"}});
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find("none.sock") != std::string::npos);
+}
+
+TEST_CASE("control: a hung daemon whose backlog is full costs the client its timeout, not for ever") {
+  TempDir dir;
+  const std::string path = dir.path + "/hung.sock";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  const int hung = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(hung >= 0);
+  REQUIRE(::bind(hung, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(hung, 0) == 0);  // never accepts
+  std::vector<int> queued;
+  for (int i = 0; i < 16; ++i) {  // fill the backlog until a connect would block
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    REQUIRE(fd >= 0);
+    const bool accepted = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    queued.push_back(fd);
+    if (!accepted) break;
+  }
+  REQUIRE(errno == EAGAIN);
+
+  const auto started = std::chrono::steady_clock::now();
+  auto r = request(path, {{"command", "status"}}, std::chrono::milliseconds(300));
+  const auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("connect") != std::string::npos);
+  CHECK(took < std::chrono::seconds(3));
+  for (int fd : queued) ::close(fd);
+  ::close(hung);
 }
 
 TEST_CASE("control: a second daemon on a live socket is refused, a stale socket is replaced") {
