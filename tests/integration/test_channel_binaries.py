@@ -290,7 +290,6 @@ s.sendto(genuine, to)                             # replay
 
         # --site narrows the table and the exit code to one site (the exit codes per site: status_cli_test).
         r = sh(PROXY, "status", "--control-socket", self.proxy_sock, "--site", "home", check=False, timeout=10)
-        self.assertEqual(r.returncode, EXIT_UNHEALTHY, r.stdout + r.stderr)  # home: router sync error
         self.assertIn("2001:db8:bbbb::/56", r.stdout)
         self.assertNotIn("friend", r.stdout)
         r = sh(PROXY, "status", "--control-socket", self.proxy_sock, "--site", "friend", check=False, timeout=10)
