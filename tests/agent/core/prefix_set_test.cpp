@@ -177,7 +177,7 @@ TEST_CASE("prefix set: valid lifetime 0 withdraws at once, an infinite prefix th
   CHECK_FALSE(set.next_deadline().has_value());
 }
 
-TEST_CASE("prefix set: several sources; a prefix lives while any of them reports it") {
+TEST_CASE("prefix set: several sources -- a prefix lives while any of them reports it") {
   PrefixSet set(1000ms);
   set.report("netlink:eth0", {obs("2001:db8:1::/56", 600s, 300s, "netlink:eth0")}, t0);
   set.report("dhcp-client:ether1", {obs("2001:db8:1::/56", 3600s, 1800s, "dhcp-client:ether1")}, t0);

@@ -202,7 +202,7 @@ TEST_CASE("reconciler: field comparison is semantic") {
   }
 }
 
-TEST_CASE("reconciler: fresh router gets table, route, entries, then the rule; second plan is empty") {
+TEST_CASE("reconciler: fresh router gets table, route, entries, then the rule -- second plan is empty") {
   FakeRouter router;
   auto d = want(config(), {P("2001:db8:1200::/56"), P("fd00::/8")});
   auto p = plan(d, router.tables, {});
@@ -264,7 +264,7 @@ TEST_CASE("reconciler: hand-deleted route is re-added, nothing else changes") {
   converge(router, d);
 }
 
-TEST_CASE("reconciler: router reboot lost the address-list entries; only they are re-added") {
+TEST_CASE("reconciler: router reboot lost the address-list entries -- only they are re-added") {
   FakeRouter router;
   auto d = want(config("address_list_timeout = \"1d\"\n"), {P("2001:db8:1200::/56"), P("fd00::/8")});
   converge(router, d);

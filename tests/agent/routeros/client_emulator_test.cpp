@@ -188,7 +188,7 @@ TEST_CASE("client: pin and CA file together must both hold", "[routeros][emulato
   CHECK(both.list("ipv6/route").ok());
 }
 
-TEST_CASE("client: CA file verifies; no CA shows the fingerprint to pin; insecure skips checks",
+TEST_CASE("client: CA file verifies -- no CA shows the fingerprint to pin -- insecure skips checks",
           "[routeros][emulator][tls]") {
   REQUIRE_EMULATOR_TOOLS();
   Emulator emu;
@@ -364,7 +364,7 @@ TEST_CASE("client: abort() cuts a retry backoff short", "[routeros][emulator]") 
   CHECK(took < 5s);
 }
 
-TEST_CASE("client: raw control characters in a reply are parsed; truncated JSON is an error",
+TEST_CASE("client: raw control characters in a reply are parsed -- truncated JSON is an error",
           "[routeros][emulator]") {
   REQUIRE_EMULATOR_TOOLS();
   Emulator emu;

@@ -164,7 +164,7 @@ TEST_CASE("tracker: renumbering from one RA prefix to another", "[netlink]") {
   CHECK(obs[0].prefix == pfx("2001:db8:1200:2::/64"));
 }
 
-TEST_CASE("tracker: an RA prefix wider than the delegation stays wide; a /128 maps to the delegation",
+TEST_CASE("tracker: an RA prefix wider than the delegation stays wide -- a /128 maps to the delegation",
           "[netlink]") {
   auto t = make(56);
   t.apply(ra("2001:db8:1200::/48", 100, 100), t0);
