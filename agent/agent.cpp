@@ -35,7 +35,8 @@ Agent::Agent(boost::asio::io_context& io, AgentConfig config, std::unique_ptr<Ro
       prefix_timer_(io),
       resync_timer_(io),
       retry_timer_(io),
-      grace_timer_(io) {
+      grace_timer_(io),
+      convergence_(options_.max_rounds_without_convergence) {
   status_.agent_name = config_.agent.name;
   status_.site_name = config_.site.name;
   status_.dry_run = options_.dry_run;
@@ -53,7 +54,12 @@ void Agent::start() {
               {"router", config_.router.url},
               {"sources", static_cast<std::uint64_t>(sources_.size())},
               {"dry_run", options_.dry_run}});
-  if (!config_.agent.state_dir.empty()) {
+  if (config_.agent.state_dir.empty()) {
+    log::event(spdlog::level::warn, "state_dir_unset",
+               {{"note",
+                 "a home prefix that vanishes is forgotten on restart, although its addresses may still "
+                 "be in use; set [agent] state_dir (the container provides /var/lib/sixgate)"}});
+  } else {
     auto remembered = load_remembered_prefixes(config_.agent.state_dir);
     if (!remembered) {
       log::event(spdlog::level::warn, "state_not_loaded", {{"error", remembered.error().message}});
@@ -186,7 +192,7 @@ void Agent::publish_prefixes() {
   status_prefixes_at_ = now;
   if (prefixes_.pending() && status_.sync == SyncState::in_sync) {
     status_.sync = SyncState::pending;
-    status_.sync_reason = "a prefix change waits for its debounce";
+    status_.sync_reason = "a prefix removal waits for its debounce";
   }
 }
 
@@ -211,24 +217,25 @@ void Agent::start_round(std::string reason) {
   ReconcileOptions opts{config_.policy.adopt, !awaiting_first_report_.empty()};
   log::event(spdlog::level::debug, "reconcile_start",
              {{"reason", reason}, {"prefixes", to_string(prefixes_.effective())}});
-  boost::asio::post(worker_,
-                    [this, desired = std::move(desired), opts, reason = std::move(reason), verification] {
-                      RoundOutcome outcome = reconcile_round(*router_, desired, opts, options_.dry_run);
-                      boost::asio::post(io_, [this, outcome = std::move(outcome), reason, verification] {
-                        finish_round(outcome, reason, verification);
-                      });
-                    });
+  boost::asio::post(worker_, [this, desired = std::move(desired), opts, reason = std::move(reason),
+                              verification]() mutable {
+    RoundOutcome outcome = reconcile_round(*router_, desired, opts, options_.dry_run);
+    boost::asio::post(io_, [this, outcome = std::move(outcome), desired = std::move(desired), reason,
+                            verification] { finish_round(outcome, desired, reason, verification); });
+  });
 }
 
-void Agent::finish_round(const RoundOutcome& outcome, const std::string& reason, bool verification) {
+void Agent::finish_round(const RoundOutcome& outcome, const DesiredState& desired, const std::string& reason,
+                         bool verification) {
   in_flight_ = false;
   if (stopped_) return;
   const SyncState before = status().sync;
-  settle_round(outcome, reason, verification);
+  settle_round(outcome, desired, reason, verification);
   if (on_change_ && status().sync != before) on_change_();
 }
 
-void Agent::settle_round(const RoundOutcome& outcome, const std::string& reason, bool verification) {
+void Agent::settle_round(const RoundOutcome& outcome, const DesiredState& desired, const std::string& reason,
+                         bool verification) {
   if (outcome.plan.warnings != last_warnings_) {
     for (const std::string& w : outcome.plan.warnings)
       log::event(spdlog::level::warn, "plan_warning", {{"warning", w}});
@@ -242,31 +249,77 @@ void Agent::settle_round(const RoundOutcome& outcome, const std::string& reason,
   }
 
   if (outcome.error) {
-    ++failures_;
-    auto delay = options_.backoff_base * (1 << std::min(failures_ - 1, 16));
-    delay = std::min<std::chrono::milliseconds>(delay, options_.backoff_cap);
-    log::event(spdlog::level::warn, "reconcile_failed",
-               {{"reason", reason},
-                {"error", *outcome.error},
-                {"writes_before_error", static_cast<std::uint64_t>(outcome.writes)},
-                {"retry_in_ms", ms(delay)},
-                {"consecutive_failures", failures_}});
-    {
-      std::lock_guard lock(status_mutex_);
-      status_.sync = SyncState::error;
-      status_.sync_reason = *outcome.error;
-    }
-    retry_timer_.expires_after(delay);
-    retry_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) request_reconcile("retry after error");
-    });
-    if (again_) {
-      again_ = false;  // the retry re-reads anyway, with the newest prefixes
-    }
+    settle_failed_round(outcome, reason);
     return;
   }
 
   failures_ = 0;
+  log_round_result(outcome, reason, verification);
+  const std::optional<std::string> stuck = check_convergence(outcome, desired);
+  const std::size_t changes = outcome.plan.operations.size();
+  {
+    std::lock_guard lock(status_mutex_);
+    status_.last_sync = std::chrono::system_clock::now();
+    if (stuck) {
+      status_.sync = SyncState::error;
+      status_.sync_reason = *stuck;
+    } else if (options_.dry_run && changes > 0) {
+      status_.sync = SyncState::pending;
+      status_.sync_reason = "dry-run: " + std::to_string(changes) + " change(s) not applied";
+    } else if (prefixes_.pending()) {
+      status_.sync = SyncState::pending;
+      status_.sync_reason = "a prefix removal waits for its debounce";
+    } else {
+      status_.sync = SyncState::in_sync;
+      status_.sync_reason.clear();
+    }
+  }
+
+  // After writes, one immediate re-read confirms the router took them (not chained further: a router that
+  // keeps differing is retried by the periodic resync, not in a tight loop).
+  if (outcome.writes > 0 && !verification && !again_ && !stuck) {
+    next_is_verification_ = true;
+    request_reconcile("verify after writes");
+    return;
+  }
+  if (again_) {
+    again_ = false;
+    request_reconcile(std::move(again_reason_));
+    return;
+  }
+  arm_resync_timer();
+}
+
+void Agent::settle_failed_round(const RoundOutcome& outcome, const std::string& reason) {
+  ++failures_;
+  auto delay = options_.backoff_base * (1 << std::min(failures_ - 1, 16));
+  delay = std::min<std::chrono::milliseconds>(delay, options_.backoff_cap);
+  std::string next_reason = "retry after error";
+  if (again_) {
+    // Something asked for a round while this one failed (e.g. a prefix change): it must not wait for the
+    // whole backoff.
+    again_ = false;
+    delay = std::min(delay, options_.pending_retry);
+    next_reason = std::move(again_reason_);
+  }
+  log::event(spdlog::level::warn, "reconcile_failed",
+             {{"reason", reason},
+              {"error", *outcome.error},
+              {"writes_before_error", static_cast<std::uint64_t>(outcome.writes)},
+              {"retry_in_ms", ms(delay)},
+              {"consecutive_failures", failures_}});
+  {
+    std::lock_guard lock(status_mutex_);
+    status_.sync = SyncState::error;
+    status_.sync_reason = *outcome.error;
+  }
+  retry_timer_.expires_after(delay);
+  retry_timer_.async_wait([this, next_reason = std::move(next_reason)](const boost::system::error_code& ec) {
+    if (!ec) request_reconcile(next_reason);
+  });
+}
+
+void Agent::log_round_result(const RoundOutcome& outcome, const std::string& reason, bool verification) {
   const std::size_t changes = outcome.plan.operations.size();
   if (changes == 0) {
     log::event(spdlog::level::debug, "reconcile_in_sync", {{"reason", reason}});
@@ -293,34 +346,18 @@ void Agent::settle_round(const RoundOutcome& outcome, const std::string& reason,
                 {"writes", static_cast<std::uint64_t>(outcome.writes)},
                 {"verification", verification}});
   }
-  {
-    std::lock_guard lock(status_mutex_);
-    status_.last_sync = std::chrono::system_clock::now();
-    if (options_.dry_run && changes > 0) {
-      status_.sync = SyncState::pending;
-      status_.sync_reason = "dry-run: " + std::to_string(changes) + " change(s) not applied";
-    } else if (prefixes_.pending()) {
-      status_.sync = SyncState::pending;
-      status_.sync_reason = "a prefix change waits for its debounce";
-    } else {
-      status_.sync = SyncState::in_sync;
-      status_.sync_reason.clear();
-    }
-  }
+}
 
-  // After writes, one immediate re-read confirms the router took them (not chained further: a router that
-  // keeps differing is retried by the periodic resync, not in a tight loop).
-  if (outcome.writes > 0 && !verification && !again_) {
-    next_is_verification_ = true;
-    request_reconcile("verify after writes");
-    return;
-  }
-  if (again_) {
-    again_ = false;
-    request_reconcile(std::move(again_reason_));
-    return;
-  }
-  arm_resync_timer();
+std::optional<std::string> Agent::check_convergence(const RoundOutcome& outcome,
+                                                    const DesiredState& desired) {
+  if (options_.dry_run) return std::nullopt;  // nothing is applied, so the same plan every round is expected
+  std::optional<std::string> stuck = convergence_.after_round(desired, outcome.plan);
+  std::string error = stuck.value_or("");
+  if (!error.empty() && error != last_convergence_error_)
+    log::event(spdlog::level::warn, "router_not_converging",
+               {{"error", error}, {"rounds", convergence_.rounds_needing_writes()}});
+  last_convergence_error_ = error;
+  return stuck;
 }
 
 void Agent::arm_resync_timer() {

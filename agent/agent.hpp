@@ -12,12 +12,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "agent/agent_status.hpp"
 #include "agent/core/config.hpp"
+#include "agent/core/convergence.hpp"
 #include "agent/core/prefix_set.hpp"
 #include "agent/reconcile_round.hpp"
 #include "agent/router_api.hpp"
@@ -29,6 +31,10 @@ struct AgentOptions {
   bool dry_run = false;                           // plan and log, never write
   std::chrono::milliseconds startup_grace{5000};  // first round waits at most this long for every source
   std::chrono::milliseconds backoff_base{1000}, backoff_cap{60000};  // after a failed round
+  // A request (e.g. a prefix change) that came while a round failed is retried after at most this long
+  // instead of the full backoff; still bounded, so a failing router is not hammered.
+  std::chrono::milliseconds pending_retry{1000};
+  int max_rounds_without_convergence = 3;  // rounds in a row that all write the same desired state: error
 };
 
 class Agent {
@@ -62,8 +68,13 @@ class Agent {
   void save_state();  // remembered prefixes to state_dir, if configured
   void arm_prefix_timer();
   void start_round(std::string reason);
-  void finish_round(const RoundOutcome& outcome, const std::string& reason, bool verification);
-  void settle_round(const RoundOutcome& outcome, const std::string& reason, bool verification);
+  void finish_round(const RoundOutcome& outcome, const DesiredState& desired, const std::string& reason,
+                    bool verification);
+  void settle_round(const RoundOutcome& outcome, const DesiredState& desired, const std::string& reason,
+                    bool verification);
+  void settle_failed_round(const RoundOutcome& outcome, const std::string& reason);
+  void log_round_result(const RoundOutcome& outcome, const std::string& reason, bool verification);
+  std::optional<std::string> check_convergence(const RoundOutcome& outcome, const DesiredState& desired);
   void arm_resync_timer();
   void publish_prefixes();
 
@@ -89,6 +100,8 @@ class Agent {
   std::string last_dry_run_plan_;
   std::function<void()> on_change_;
   std::string last_state_error_;  // logged in full only when it changes
+  ConvergenceWatch convergence_;
+  std::string last_convergence_error_;  // logged only when it changes
 
   mutable std::mutex status_mutex_;
   AgentStatus status_;

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <set>
 
+#include "agent/core/convergence.hpp"
 #include "agent/core/prefix_set.hpp"
 #include "agent/reconcile_round.hpp"
 #include "common/log.hpp"
@@ -71,7 +72,8 @@ int run_apply_once(const AgentConfig& config, RouterApi& router, const HomePrefi
   DesiredState desired = desired_state(config, home);
   out << "Home prefixes: " << to_string(home.prefixes) << "\n";
   constexpr int max_rounds = 3;
-  for (int round = 1; round <= max_rounds; ++round) {
+  ConvergenceWatch watch(max_rounds);
+  for (int round = 1;; ++round) {
     RoundOutcome outcome = reconcile_round(router, desired, ReconcileOptions{config.policy.adopt}, false);
     if (outcome.plan.empty() && !outcome.error) {
       if (round == 1) out << render_plan(outcome.plan);
@@ -85,10 +87,11 @@ int run_apply_once(const AgentConfig& config, RouterApi& router, const HomePrefi
       return exit_error;
     }
     out << "Applied " << outcome.writes << " change(s).\n";
+    if (auto stuck = watch.after_round(desired, outcome.plan)) {
+      err << "sixgate-agent apply: " << *stuck << "\n";
+      return exit_error;
+    }
   }
-  err << "sixgate-agent apply: the router still differs after " << max_rounds
-      << " rounds (something changes it back, or it normalises a value differently)\n";
-  return exit_error;
 }
 
 }  // namespace sixgate::agent

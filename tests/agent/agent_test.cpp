@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -40,7 +41,10 @@ AgentConfig config(const std::string& extra = "") {
 class FakeRouter final : public RouterApi {
  public:
   Result<std::vector<RosObject>> list(std::string_view menu) override {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    ++waiting_;
+    released_.wait(lock, [this] { return !held_; });
+    --waiting_;
     ++gets_;
     if (fail_lists_ > 0) {
       --fail_lists_;
@@ -62,6 +66,7 @@ class FakeRouter final : public RouterApi {
     auto& rows = tables_[std::string(menu)];
     auto pos =
         std::find_if(rows.begin(), rows.end(), [&](const RosObject& r) { return r.at(".id") == before; });
+    o = rewritten(menu, std::move(o));
     rows.insert(before.empty() ? rows.end() : pos, o);
     return o;
   }
@@ -76,6 +81,7 @@ class FakeRouter final : public RouterApi {
       else
         (*o)[k] = v == "yes" ? "true" : v == "no" ? "false" : v;
     }
+    *o = rewritten(menu, std::move(*o));
     return *o;
   }
   Status remove(std::string_view menu, std::string_view id) override {
@@ -100,6 +106,27 @@ class FakeRouter final : public RouterApi {
   void fail_next_lists(int n) {
     std::lock_guard lock(mutex_);
     fail_lists_ = n;
+  }
+  // Every write to `menu` leaves `field` = `value`, as a router that normalises a value differently would.
+  void rewrite_on_write(std::string_view menu, std::string field, std::string value) {
+    std::lock_guard lock(mutex_);
+    rewrites_[std::string(menu)] = {std::move(field), std::move(value)};
+  }
+  // Reads wait while held: a round stays in flight until release_lists().
+  void hold_lists() {
+    std::lock_guard lock(mutex_);
+    held_ = true;
+  }
+  void release_lists() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
+  int lists_waiting() const {
+    std::lock_guard lock(mutex_);
+    return waiting_;
   }
   int writes() const {
     std::lock_guard lock(mutex_);
@@ -134,6 +161,11 @@ class FakeRouter final : public RouterApi {
     ++writes_;
     return std::nullopt;
   }
+  RosObject rewritten(std::string_view menu, RosObject o) const {
+    if (auto it = rewrites_.find(std::string(menu)); it != rewrites_.end())
+      o[it->second.first] = it->second.second;
+    return o;
+  }
   RosObject* find(std::string_view menu, std::string_view id) {
     for (auto& r : tables_[std::string(menu)])
       if (r.at(".id") == id) return &r;
@@ -141,6 +173,10 @@ class FakeRouter final : public RouterApi {
   }
 
   mutable std::mutex mutex_;
+  std::condition_variable released_;
+  bool held_ = false;
+  int waiting_ = 0;
+  std::map<std::string, std::pair<std::string, std::string>> rewrites_;
   std::map<std::string, std::vector<RosObject>> tables_;
   int next_id_ = 0, writes_ = 0, gets_ = 0, fail_after_ = -1, fail_lists_ = 0;
 };
@@ -226,7 +262,7 @@ TEST_CASE("one-shot: plan exit codes and apply --once converging") {
   CHECK(out3.str().find("No changes") != std::string::npos);
 }
 
-TEST_CASE("one-shot: a failed write stops the round; the next apply re-reads and finishes") {
+TEST_CASE("one-shot: a failed write stops the round -- the next apply re-reads and finishes") {
   FakeRouter router;
   auto c = config();
   HomePrefixes home{{P("2001:db8:1200::/56")}, std::nullopt};
@@ -241,6 +277,17 @@ TEST_CASE("one-shot: a failed write stops the round; the next apply re-reads and
   CHECK(run_apply_once(c, router, home, out2, err2) == exit_ok);
   CHECK(router.count(menu::mangle) == 1);
   CHECK(router.count(menu::route) == 1);
+}
+
+TEST_CASE("one-shot: a router that changes a value back fails after 3 rounds, naming the write") {
+  FakeRouter router;
+  router.rewrite_on_write(menu::route, "distance", "7");
+  std::ostringstream out, err;
+  CHECK(run_apply_once(config(), router, {{P("2001:db8:1200::/56")}, std::nullopt}, out, err) == exit_error);
+  INFO(err.str());
+  CHECK(err.str().find("still differs after 3 rounds") != std::string::npos);
+  CHECK(err.str().find("set /ipv6/route") != std::string::npos);
+  CHECK(err.str().find("distance=") != std::string::npos);
 }
 
 TEST_CASE("one-shot: a failed read is exit 1 with the menu named") {
@@ -348,6 +395,52 @@ TEST_CASE("daemon: stop() returns promptly while a round waits on a slow router"
   const auto started = std::chrono::steady_clock::now();
   agent.stop();
   CHECK(std::chrono::steady_clock::now() - started < 5s);
+}
+
+TEST_CASE("daemon: a router that never converges is a sync error naming the write, not in sync") {
+  boost::asio::io_context io;
+  FakeRouter router;
+  router.rewrite_on_write(menu::route, "distance", "7");
+  std::vector<std::unique_ptr<PrefixSource>> sources;
+  sources.push_back(
+      std::make_unique<TestSource>("dhcp", std::vector<PrefixObservation>{obs("2001:db8:1200::/56")}));
+  Agent agent(io, config(), std::make_unique<RouterRef>(router), std::move(sources), AgentOptions{});
+  agent.start();
+  // Round 1 creates everything, the verification and the resyncs (1 s apart) each set the distance again.
+  REQUIRE(run_until(io, [&] { return agent.status().sync == SyncState::error; }));
+  const AgentStatus s = agent.status();
+  INFO(s.sync_reason);
+  CHECK(s.sync_reason.find("still differs after 3 rounds") != std::string::npos);
+  CHECK(s.sync_reason.find("set /ipv6/route") != std::string::npos);
+  agent.stop();
+}
+
+TEST_CASE("daemon: a prefix change during a failing round is retried promptly, not after the backoff") {
+  boost::asio::io_context io;
+  FakeRouter router;
+  auto source =
+      std::make_unique<TestSource>("dhcp", std::vector<PrefixObservation>{obs("2001:db8:1200::/56")});
+  TestSource* dhcp = source.get();
+  std::vector<std::unique_ptr<PrefixSource>> sources;
+  sources.push_back(std::move(source));
+  AgentOptions options;
+  options.backoff_base = 60s;  // a plain retry would come long after run_until gives up
+  options.pending_retry = 10ms;
+  Agent agent(io, config(), std::make_unique<RouterRef>(router), std::move(sources), options);
+  agent.start();
+  REQUIRE(run_until(io, [&] { return agent.status().sync == SyncState::in_sync; }));
+
+  router.hold_lists();
+  router.fail_next_lists(1);
+  agent.request_reconcile("test: a round that will fail");
+  REQUIRE(run_until(io, [&] { return router.lists_waiting() == 1; }));
+  dhcp->push({obs("2001:db8:1200::/56"), obs("2001:db8:3400::/56")});
+  REQUIRE(run_until(io, [&] { return agent.status().effective.size() == 2; }));
+  router.release_lists();
+
+  REQUIRE(run_until(io, [&] { return router.addresses().size() == 2; }));
+  CHECK(router.addresses() == std::vector<std::string>{"2001:db8:1200::/56", "2001:db8:3400::/56"});
+  agent.stop();
 }
 
 TEST_CASE("daemon: dry-run plans but never writes") {
