@@ -1,5 +1,8 @@
 #include "agent/state_file.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +18,45 @@ using SystemClock = std::chrono::system_clock;
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(SystemClock::now().time_since_epoch()).count();
+}
+
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+Status write_synced(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(errno_text(path));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Error e = make_error(errno_text(path));
+      ::close(fd);
+      return e;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    Error e = make_error(errno_text(path + ": fsync"));
+    ::close(fd);
+    return e;
+  }
+  if (::close(fd) != 0) return make_error(errno_text(path + ": close"));
+  return ok_status();
+}
+
+// Makes the rename itself durable.
+Status sync_directory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_error(errno_text(dir));
+  const int synced = ::fsync(fd);
+  const int saved_errno = errno;
+  ::close(fd);
+  errno = saved_errno;
+  if (synced != 0) return make_error(errno_text(dir + ": fsync"));
+  return ok_status();
 }
 
 }  // namespace
@@ -63,15 +105,11 @@ Status save_remembered_prefixes(const std::string& state_dir,
   nlohmann::json j = {{"version", 1}, {"saved_at_unix", now}, {"prefixes", list}};
   const std::string path = prefix_state_path(state_dir);
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return make_error(tmp + ": " + std::strerror(errno));
-    out << j.dump(2) << "\n";
-    out.flush();
-    if (!out) return make_error(tmp + ": write failed");
-  }
+  // Durable before it replaces the old file: after a power cut the file is the old or the new one, never
+  // empty.
+  if (Status written = write_synced(tmp, j.dump(2) + "\n"); !written) return written;
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return make_error(path + ": " + std::strerror(errno));
-  return ok_status();
+  return sync_directory(state_dir);
 }
 
 }  // namespace sixgate::agent
