@@ -6,7 +6,9 @@ import http.client
 import os
 import ssl
 import sys
+import time
 import unittest
+import urllib.error
 
 SOURCE = os.environ.get("SIXGATE_SOURCE_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(SOURCE, "tests", "routeros_emulator"))
@@ -155,6 +157,56 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual((pool["prefix"], pool["dynamic"]), ("2001:db8:1200::/56", "true"))
         self.emu.control("POST", "/_emu/dhcp-prefix", {"prefix": None})
         self.assertNotIn("prefix", self.emu.rest_get("/rest/ipv6/dhcp-client/ether1"))
+
+    def test_table_in_use_cannot_be_removed(self):
+        _, t = self.put("/rest/routing/table", {"name": "emu-used", "fib": ""})
+        _, route = self.put("/rest/ipv6/route", {"gateway": "fe80::1%wg0", "routing-table": "emu-used"})
+        _, rule = self.put(MANGLE, {"chain": "prerouting", "action": "mark-routing", "new-routing-mark": "emu-used"})
+        status, body = self.emu.rest("DELETE", "/rest/routing/table/" + t[".id"])
+        self.assertEqual(status, 400)
+        self.assertTrue(body["detail"].startswith("failure: table is in use"), body)
+        self.assertEqual(self.emu.rest("DELETE", "/rest/ipv6/route/" + route[".id"])[0], 204)
+        status, body = self.emu.rest("POST", "/rest/routing/table/remove", {"numbers": t[".id"]})
+        self.assertEqual(status, 400)
+        self.assertIn(MANGLE.replace("/rest/", ""), body["detail"])
+        self.assertEqual(self.emu.rest("DELETE", MANGLE + "/" + rule[".id"])[0], 204)
+        self.assertEqual(self.emu.rest("DELETE", "/rest/routing/table/" + t[".id"]), (204, None))
+        # routing-mark (a match, not a mark action) counts as a reference too.
+        _, t2 = self.put("/rest/routing/table", {"name": "emu-match", "fib": ""})
+        _, rule2 = self.put(MANGLE, {"chain": "prerouting", "routing-mark": "emu-match"})
+        self.assertEqual(self.emu.rest("DELETE", "/rest/routing/table/emu-match")[0], 400)
+        self.emu.rest("DELETE", MANGLE + "/" + rule2[".id"])
+        self.assertEqual(self.emu.rest("DELETE", "/rest/routing/table/emu-match")[0], 204)
+
+    def test_remove_command_numbers(self):
+        ids = [self.put(ALIST, {"list": "emu-rm", "address": "2001:db8:90:%d::/64" % i})[1][".id"] for i in range(4)]
+        status, _ = self.emu.rest("POST", ALIST + "/remove", {"numbers": [ids[0], ids[1]]})
+        self.assertEqual(status, 200)
+        status, _ = self.emu.rest("POST", ALIST + "/remove", {"numbers": ids[2]})
+        self.assertEqual(status, 200)
+        self.assertEqual([o[".id"] for o in self.emu.rest_get(ALIST + "?list=emu-rm")], [ids[3]])
+        # An unknown id removes nothing; a malformed list is a 400, not a crashed handler.
+        status, body = self.emu.rest("POST", ALIST + "/remove", {"numbers": [ids[3], "*FFFFF"]})
+        self.assertEqual((status, body["detail"]), (400, "no such item"))
+        self.assertEqual(len(self.emu.rest_get(ALIST + "?list=emu-rm")), 1)
+        for numbers in ([1, 2], [], {"a": 1}, 7):
+            status, body = self.emu.rest("POST", ALIST + "/remove", {"numbers": numbers})
+            self.assertEqual((status, body["detail"]), (400, "input does not match any value of numbers"), numbers)
+        status, body = self.emu.rest("POST", ALIST + "/remove", {"numbers": ids[3], "colour": "x"})
+        self.assertEqual((status, body["detail"]), (400, "unknown parameter colour"))
+        self.assertEqual(self.emu.rest("POST", ALIST + "/remove", {"numbers": ids[3]})[0], 200)
+
+    def test_late_session_closed_and_drop_after_apply(self):
+        self.emu.control("POST", "/_emu/fault", {"kind": "session_closed", "delay_ms": 600})
+        started = time.monotonic()
+        status, body = self.emu.rest("GET", MANGLE)
+        self.assertGreaterEqual(time.monotonic() - started, 0.6)
+        self.assertEqual((status, body["detail"]), (400, "Session closed"))
+
+        self.emu.control("POST", "/_emu/fault", {"kind": "drop_after_apply", "methods": ["PUT"]})
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError, urllib.error.URLError)):
+            self.put(ALIST, {"list": "emu-dropped", "address": "2001:db8:91::/48"})
+        self.assertEqual(len(self.emu.rest_get(ALIST + "?list=emu-dropped")), 1)
 
     def test_singleton_quirk(self):
         self.assertIsInstance(self.emu.rest_get("/rest/system/resource"), dict)

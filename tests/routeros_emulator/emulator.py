@@ -27,7 +27,8 @@ from ros_model import RosError, Store, WRITE_VERBS, parse_duration  # noqa: E402
 
 MAX_BODY = 1 << 20
 
-FAULT_KINDS = ("status401", "status500", "session_closed", "slow", "drop", "invalid_json", "control_char")
+FAULT_KINDS = ("status401", "status500", "session_closed", "slow", "drop", "drop_after_apply", "invalid_json",
+               "control_char")
 
 
 class Emulator:
@@ -159,15 +160,11 @@ class RestHandler(BaseHTTPRequestHandler):
                 key = "/".join(parts[1:])
             c["by_path"][method + " " + key] = c["by_path"].get(method + " " + key, 0) + 1
             fault = emu.take_fault(method, urllib.parse.urlsplit(self.path).path)
-        if fault and fault["kind"] == "slow":
-            time.sleep(fault["delay_ms"] / 1000.0)
+        if fault and fault["delay_ms"] > 0:
+            time.sleep(fault["delay_ms"] / 1000.0)  # "slow", or any other fault coming late (Session closed: 60 s)
         with emu.lock:
             if fault and fault["kind"] == "drop":
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self._drop()
                 return
             if fault and fault["kind"] == "status401":
                 return self._error(RosError(401))
@@ -186,10 +183,20 @@ class RestHandler(BaseHTTPRequestHandler):
                 return self._error(e)
             if method in WRITE_VERBS and not (method == "POST" and parts[-1] == "print"):
                 emu.counters["writes"] += 1
+            if fault and fault["kind"] == "drop_after_apply":
+                self._drop()
+                return
             raw = None
             if fault and fault["kind"] in ("invalid_json", "control_char"):
                 raw = corrupt(result, fault["kind"])
             self._send(status, result, raw=raw)
+
+    def _drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _dispatch(self, method, parts, query, body):
         store = self.emu.store
@@ -235,10 +242,10 @@ class RestHandler(BaseHTTPRequestHandler):
                 store.move(menu, body)
                 return 200, []
             if command == "remove":
-                if not isinstance(body, dict) or "numbers" not in body:
-                    raise RosError(400, "missing value for numbers")
-                for key in body["numbers"].split(","):
-                    store.remove(menu, key)
+                unknown = set(body) - {"numbers"} if isinstance(body, dict) else set()
+                if unknown:
+                    raise RosError(400, "unknown parameter " + sorted(unknown)[0])
+                store.remove_numbers(menu, body)
                 return 200, []
             raise RosError(400, "no such command or directory (%s)" % command)
         raise RosError(400, "unsupported method")

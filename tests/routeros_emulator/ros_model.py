@@ -143,6 +143,17 @@ def v_gateway(store, prop, text):
     return text
 
 
+def parse_numbers(body):
+    """The ids of a move/remove command: "numbers" as "*A,*B" or a list of strings."""
+    if not isinstance(body, dict) or "numbers" not in body:
+        raise bad("missing value for numbers")
+    numbers = body["numbers"]
+    ids = numbers.split(",") if isinstance(numbers, str) else numbers
+    if not isinstance(ids, list) or not ids or not all(isinstance(x, str) and x for x in ids):
+        raise no_match("numbers")
+    return ids
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Menus as data.
 
@@ -496,27 +507,61 @@ class Store:
         obj.update(candidate)
         return self.view(path, obj)
 
+    def table_users(self, name):
+        """Objects naming routing table `name` in a property that must name an existing table (v_routing_table):
+        mangle new-routing-mark / routing-mark, route routing-table. [(menu, .id, property)]"""
+        users = []
+        for path, m in MENUS.items():
+            props = [p for p, check in m.writable.items() if check is v_routing_table]
+            for o in self.tables[path]:
+                users.extend((path, o.get(".id"), p) for p in props if o.get(p) == name)
+        return users
+
+    def _check_removable(self, path, obj):
+        if obj.get("dynamic") == "true" and path in ("routing/table", "ipv6/pool"):
+            raise bad("failure: can not remove dynamic")
+        if path == "routing/table":
+            # The notes (§6) make a mark or route name an existing table; RouterOS keeps that true by refusing to
+            # remove a table still in use. Wording UNCONFIRMED.
+            users = self.table_users(obj.get("name"))
+            if users:
+                menu, oid, prop = users[0]
+                raise bad("failure: table is in use (%s %s %s)" % (menu, oid, prop))
+
     def remove(self, path, key):
         self.expire()
         m = self.menu(path)
         if m.singleton:
             raise RosError(406, "no such command or directory (remove)")
         i, obj = self.find(path, key)
-        if obj.get("dynamic") == "true" and path in ("routing/table", "ipv6/pool"):
-            raise bad("failure: can not remove dynamic")
+        self._check_removable(path, obj)
         del self.tables[path][i]
+
+    def remove_numbers(self, path, body):
+        """POST <menu>/remove {"numbers": "*A,*B" or ["*A","*B"]}: all or nothing (every id is checked first)."""
+        self.expire()
+        m = self.menu(path)
+        if m.singleton:
+            raise RosError(406, "no such command or directory (remove)")
+        ids = parse_numbers(body)
+        targets = []
+        for key in ids:
+            try:
+                _, o = self.find(path, key)
+            except RosError:
+                raise bad("no such item")  # UNCONFIRMED wording
+            if all(o is not t for t in targets):
+                targets.append(o)
+        for o in targets:
+            self._check_removable(path, o)
+        self.tables[path][:] = [o for o in self.tables[path] if all(o is not t for t in targets)]
 
     def move(self, path, body):
         self.expire()
         m = self.menu(path)
         if not m.movable:
             raise bad("no such command or directory (move)")
-        if not isinstance(body, dict) or "numbers" not in body:
-            raise bad("missing value for numbers")
-        numbers = body["numbers"]
-        ids = numbers.split(",") if isinstance(numbers, str) else numbers
-        if not isinstance(ids, list) or not ids or not all(isinstance(x, str) and x for x in ids):
-            raise no_match("numbers")
+        ids = parse_numbers(body)
         unknown = set(body) - {"numbers", "destination"}
         if unknown:
             raise bad("unknown parameter " + sorted(unknown)[0])
