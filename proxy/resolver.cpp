@@ -206,14 +206,15 @@ void Resolver::reschedule_timer() {
   });
 }
 
-std::optional<Resolver::CacheEntry> Resolver::cached(const std::string& key) {
+// The live entry for `key`, not copied (valid until the cache changes); an expired one is dropped.
+const Resolver::CacheEntry* Resolver::cached(const std::string& key) {
   auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
+  if (it == cache_.end()) return nullptr;
   if (it->second.expires <= settings_.clock()) {
     cache_.erase(it);
-    return std::nullopt;
+    return nullptr;
   }
-  return it->second;
+  return &it->second;
 }
 
 void Resolver::store(const std::string& key, CacheEntry e) {

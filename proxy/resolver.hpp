@@ -88,7 +88,7 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
   void reschedule_timer();
   void query(const std::string& name, int qtype);
   void on_answer(const std::string& name, int qtype, int status, const unsigned char* abuf, int alen);
-  std::optional<CacheEntry> cached(const std::string& key);
+  const CacheEntry* cached(const std::string& key);
   void store(const std::string& key, CacheEntry e);
   void make_room();
   std::chrono::seconds negative_ttl(const unsigned char* abuf, int alen) const;
