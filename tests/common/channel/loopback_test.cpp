@@ -153,7 +153,7 @@ TEST_CASE("loopback: agent report reaches the proxy, changes are pushed, the rep
   });
 }
 
-TEST_CASE("loopback: a client with another site's key is refused; the right key for its own site works") {
+TEST_CASE("loopback: a client with another site's key is refused, the right key for its own site works") {
   const auto port = test_port(2);
   Loop loop;
   auto server = ChannelServer::create(loop.io, server_options(port)).value();
@@ -206,7 +206,7 @@ TEST_CASE("loopback: the proxy goes quiet, the agent shows it stale") {
   loop.sync([&] { client->stop(); });
 }
 
-TEST_CASE("loopback: listen address syntax; link-local needs a zone, unknown interface is an error") {
+TEST_CASE("loopback: listen address syntax, link-local needs a zone, unknown interface is an error") {
   CHECK(parse_channel_address("[fe80::1%lo]:7443").ok());
   CHECK_FALSE(parse_channel_address("[fe80::1]:7443").ok());
   CHECK_FALSE(parse_channel_address("fe80::1:7443").ok());
@@ -221,7 +221,7 @@ TEST_CASE("loopback: listen address syntax; link-local needs a zone, unknown int
   CHECK(missing.error().message.find("sgchnope0") != std::string::npos);
 }
 
-TEST_CASE("loopback: server options are validated; an unbindable listen address shows in the state") {
+TEST_CASE("loopback: server options are validated, an unbindable listen address shows in the state") {
   boost::asio::io_context io;
   auto no_listen = server_options(test_port(4));
   no_listen.listen.clear();
@@ -270,7 +270,7 @@ TEST_CASE("loopback: server options are validated; an unbindable listen address 
   CHECK_FALSE(ChannelClient::create(io, fast, [] { return AgentReport{}; }).ok());
 }
 
-TEST_CASE("loopback: an agent reporting to two proxies; each proxy's state is independent") {
+TEST_CASE("loopback: an agent reporting to two proxies, each proxy's state is independent") {
   const auto port_a = test_port(5);
   auto port_b = test_port(6);
   while (port_b == port_a) port_b = test_port(6);
@@ -315,7 +315,7 @@ TEST_CASE("loopback: an agent reporting to two proxies; each proxy's state is in
   });
 }
 
-TEST_CASE("loopback: an agent that adopts the proxy's routed prefix reports it; no mismatch stays behind") {
+TEST_CASE("loopback: an agent that adopts the proxy's routed prefix reports it, no mismatch stays behind") {
   const auto port = test_port(7);
   Loop loop;
   auto server = ChannelServer::create(loop.io, server_options(port)).value();
