@@ -355,7 +355,7 @@ std::optional<std::string> Agent::check_convergence(const RoundOutcome& outcome,
   std::string error = stuck.value_or("");
   if (!error.empty() && error != last_convergence_error_)
     log::event(spdlog::level::warn, "router_not_converging",
-               {{"error", error}, {"rounds", convergence_.rounds_needing_writes()}});
+               {{"error", error}, {"rounds", convergence_.repeated_rounds()}});
   last_convergence_error_ = error;
   return stuck;
 }

@@ -34,7 +34,7 @@ struct AgentOptions {
   // A request (e.g. a prefix change) that came while a round failed is retried after at most this long
   // instead of the full backoff; still bounded, so a failing router is not hammered.
   std::chrono::milliseconds pending_retry{1000};
-  int max_rounds_without_convergence = 3;  // rounds in a row that all write the same desired state: error
+  int max_rounds_without_convergence = 3;  // rounds in a row planning the same writes: sync error
 };
 
 class Agent {

@@ -72,8 +72,8 @@ int run_apply_once(const AgentConfig& config, RouterApi& router, const HomePrefi
   DesiredState desired = desired_state(config, home);
   out << "Home prefixes: " << to_string(home.prefixes) << "\n";
   constexpr int max_rounds = 3;
-  ConvergenceWatch watch(max_rounds);
-  for (int round = 1;; ++round) {
+  Plan last;
+  for (int round = 1; round <= max_rounds; ++round) {
     RoundOutcome outcome = reconcile_round(router, desired, ReconcileOptions{config.policy.adopt}, false);
     if (outcome.plan.empty() && !outcome.error) {
       if (round == 1) out << render_plan(outcome.plan);
@@ -87,11 +87,10 @@ int run_apply_once(const AgentConfig& config, RouterApi& router, const HomePrefi
       return exit_error;
     }
     out << "Applied " << outcome.writes << " change(s).\n";
-    if (auto stuck = watch.after_round(desired, outcome.plan)) {
-      err << "sixgate-agent apply: " << *stuck << "\n";
-      return exit_error;
-    }
+    last = outcome.plan;
   }
+  err << "sixgate-agent apply: " << describe_not_converging(last, max_rounds) << "\n";
+  return exit_error;
 }
 
 }  // namespace sixgate::agent

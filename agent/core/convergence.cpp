@@ -14,6 +14,15 @@ std::string signature(const DesiredState& desired) {
   return out;
 }
 
+std::string signature(const Plan& plan) {
+  std::string out;
+  for (const Operation& op : plan.operations) {
+    out += std::string(to_string(op.verb)) + " " + op.menu + " " + op.id + " " + op.destination + "\n";
+    for (const auto& [k, v] : op.fields) out += k + "=" + v + "\n";
+  }
+  return out;
+}
+
 std::string describe(const Operation& op) {
   std::string out = std::string(to_string(op.verb)) + " " + op.menu;
   if (!op.id.empty()) out += " " + op.id;
@@ -29,19 +38,24 @@ std::string describe(const Operation& op) {
 }  // namespace
 
 std::optional<std::string> ConvergenceWatch::after_round(const DesiredState& desired, const Plan& plan) {
-  std::string current = signature(desired);
-  if (current != desired_signature_) {
-    desired_signature_ = std::move(current);
-    rounds_ = 0;
-  }
   if (plan.empty()) {
     rounds_ = 0;
     return std::nullopt;
   }
+  std::string wanted = signature(desired), planned = signature(plan);
+  if (wanted != desired_signature_ || planned != plan_signature_) {
+    desired_signature_ = std::move(wanted);
+    plan_signature_ = std::move(planned);
+    rounds_ = 0;
+  }
   if (++rounds_ < max_rounds_) return std::nullopt;
+  return describe_not_converging(plan, rounds_);
+}
+
+std::string describe_not_converging(const Plan& plan, int rounds) {
   std::string operations;
   for (const Operation& op : plan.operations) operations += (operations.empty() ? "" : "; ") + describe(op);
-  return "the router still differs after " + std::to_string(rounds_) +
+  return "the router still differs after " + std::to_string(rounds) +
          " rounds (something changes it back, or it normalises a value differently): " + operations;
 }
 
