@@ -214,6 +214,10 @@ struct Client::Impl {
     }
   }
 
+  static bool is_write(std::string_view method) {
+    return method == "PUT" || method == "PATCH" || method == "POST";
+  }
+
   static int abort_if_asked(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     return static_cast<Impl*>(self)->aborted.load() ? 1 : 0;  // non-zero: CURLE_ABORTED_BY_CALLBACK
   }
@@ -255,6 +259,9 @@ struct Client::Impl {
       curl_easy_setopt(curl, CURLOPT_NOBODY, 0L);
     }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    // libcurl silently sends a request again when a reused connection closes without a reply; for a write the
+    // router may already have applied, that would be a duplicate. Writes are rare: a new connection is cheap.
+    curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, is_write(method) ? 1L : 0L);
     error_buffer[0] = '\0';
     check.reset_observation();
     ++sent;

@@ -12,8 +12,9 @@
 //  - Any TLS failure reports the SHA-256 fingerprint the server presented, so the operator can pin it.
 //
 // Retries: only GET and DELETE are retried (capped exponential backoff with full jitter), and only on
-// transport errors, 5xx and the "Session closed" 400. PUT/PATCH/POST are sent once; after any error the
-// caller re-reads.
+// transport errors, 5xx and the "Session closed" 400. PUT/PATCH/POST are sent once, each on a fresh
+// connection (libcurl would otherwise resend one whose reused connection closed without a reply, repeating a
+// write the router may have applied); after any error the caller re-reads.
 //
 // Threading: one request at a time per Client (RouterOS serialises REST requests anyway). Every public call
 // takes an internal mutex, so one Client may be shared between threads; calls then simply wait for each

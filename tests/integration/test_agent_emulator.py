@@ -318,6 +318,30 @@ class AgentAgainstEmulator(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.agent("plan").returncode, 0)
 
+    def test_a_write_applied_but_unanswered_is_not_duplicated(self):
+        # The router applies the PUT, then the connection drops before the reply: the write fails for the agent
+        # (PUT is never retried), and the next round finds the object by its tag instead of adding it again.
+        self.emu.control("POST", "/_emu/fault", {"kind": "drop_after_apply", "methods": ["PUT"],
+                                                  "path": "/rest/" + ROUTE})
+        r = self.agent("apply", "--once")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual(len(self.ours(ROUTE, "route")), 1)
+        r = self.agent("apply", "--once")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(len(self.ours(ROUTE, "route")), 1)
+
+        # The daemon: the rule's reply is lost; its retry round adopts nothing twice.
+        self.emu.control("POST", "/_emu/fault", {"kind": "drop_after_apply", "methods": ["PATCH", "PUT"],
+                                                  "path": "/rest/" + MANGLE})
+        rule, = self.ours(MANGLE, "rule")
+        self.emu.rest("DELETE", "/rest/%s/%s" % (MANGLE, rule[".id"]))
+        self.start_daemon(self.write_config(poll=1))
+        self.wait_for("the lost reply", lambda: "reconcile_failed" in self.daemon_log_full())
+        self.wait_for("convergence after the lost reply", lambda: self.agent("plan").returncode == 0)
+        self.assertEqual(len(self.ours(MANGLE, "rule")), 1)
+        self.assertEqual(len(self.ours(ROUTE, "route")), 1)
+        self.assertEqual(self.stop_daemon(), 0, self.daemon_log())
+
     # -- the daemon ---------------------------------------------------------------------------------------------
     def test_daemon_converges_keeps_old_prefix_and_repairs(self):
         config = self.write_config(poll=1, extra_policy='address_list_timeout = "1h"')

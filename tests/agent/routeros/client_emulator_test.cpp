@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -289,6 +290,21 @@ TEST_CASE("client: DELETE is retried after 500 and a dropped connection", "[rout
   REQUIRE(client.remove("ipv6/firewall/mangle", rule->at(".id")).ok());
   CHECK(count_of(counters(emu), "DELETE") == 3);
   CHECK(client.list("ipv6/firewall/mangle")->empty());
+}
+
+TEST_CASE("client: a PUT whose reply is lost is an error and is not sent again", "[routeros][emulator]") {
+  REQUIRE_EMULATOR_TOOLS();
+  Emulator emu;
+  Client client(emu.options(), emu.credentials());
+  REQUIRE(client.list("ipv6/route").ok());  // leaves a keep-alive connection libcurl would reuse
+  emu.fault(R"({"kind":"drop_after_apply","count":1,"methods":["PUT"]})");
+  auto r = client.add("ipv6/firewall/mangle", {{"chain", "lost-reply"}});
+  REQUIRE_FALSE(r.ok());
+  auto rows = client.list("ipv6/firewall/mangle");
+  REQUIRE(rows.ok());
+  CHECK(std::count_if(rows->begin(), rows->end(),
+                      [](const auto& o) { return o.at("chain") == "lost-reply"; }) == 1);
+  CHECK(count_of(counters(emu), "PUT") == 1);
 }
 
 TEST_CASE("client: a dropped connection on GET is retried", "[routeros][emulator]") {
