@@ -9,8 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "agent/core/prefix_set.hpp"
 #include "common/channel/payload.hpp"
 #include "common/ip.hpp"
@@ -38,8 +36,7 @@ struct AgentStatus {
   std::uint64_t writes = 0;  // router writes applied since start
 };
 
-// {"agent":..,"site":..,"dry_run":..,"sync":{"state":..,"reason":..,"last_sync":<unix s>},"prefixes":[...],
-//  "effective":[...],"last_prefix_change":{"at":<unix s>,"text":..},"rounds":..,"writes":..}
-nlohmann::json to_json(const AgentStatus& status);
+// Rendered as JSON for `sixgate-agent status` and the control socket by agent_status_json()
+// (agent/channel_client.hpp).
 
 }  // namespace sixgate::agent
