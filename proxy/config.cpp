@@ -328,9 +328,10 @@ Result<ProxyConfig> build_config(const RawValues& raw) {
 }
 
 constexpr const char* kEpilogue = R"(
-sixgate-proxy status [--json] [--control-socket PATH]
+sixgate-proxy status [--json] [--site NAME] [--control-socket PATH]
   ask the running proxy over its control socket: per site, the agent's prefixes, router sync state and last
-  seen (exit 0 healthy, 1 unhealthy, 3 proxy unreachable)
+  seen (exit 0 healthy, 1 unhealthy, 3 proxy unreachable); --site NAME shows that site alone and its exit
+  code is that site's health (2 for a site the proxy does not know): a per-site health check
 
 Failures (each logged on the connection's access-log line with a reason):
   no SNI and no -default-hostname, a name that is not a valid host name (IP literals too), NXDOMAIN or no

@@ -194,7 +194,7 @@ TEST_CASE("durations") {
   CHECK_FALSE(parse_duration("-1s").ok());
 }
 
-TEST_CASE("a reload that changes listen, mode or nat46-prefix is refused; restart-only keys are named") {
+TEST_CASE("a reload that changes listen, mode or nat46-prefix is refused, and restart-only keys are named") {
   // The command line of a running proxy whose listeners, mode and prefix come from its file.
   const std::vector<std::string> args{"--resolver", "127.0.0.1"};
   const std::string base =
