@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
 
 using namespace sixgate;
 using namespace sixgate::agent;
@@ -199,6 +200,70 @@ TEST_CASE("reconciler: field comparison is semantic") {
     INFO(c.menu << " " << c.field << " desired=" << c.desired << " present=" << c.present
                 << " actual=" << c.actual);
     CHECK(field_matches(c.menu, c.field, c.desired, c.present, c.actual) == c.match);
+  }
+}
+
+// The scenarios side by side: each starts from a router converged on 2001:db8:1200::/56 (unless
+// fresh), disturbs it, and names the whole plan; applying that plan must leave nothing to do.
+TEST_CASE("reconciler: scenario table") {
+  struct Scenario {
+    const char* name;
+    const char* policy;
+    bool fresh;
+    std::function<void(FakeRouter&)> disturb;
+    std::vector<const char*> home;
+    std::vector<std::string> expected;
+  };
+  const auto nothing = [](FakeRouter&) {};
+  const std::vector<Scenario> scenarios{
+      {"fresh router",
+       "",
+       true,
+       nothing,
+       {"2001:db8:1200::/56"},
+       {"add " + T, "add " + R, "add " + L + " 2001:db8:1200::/56", "add " + M}},
+      {"in sync", "", false, nothing, {"2001:db8:1200::/56"}, {}},
+      {"prefix change",
+       "",
+       false,
+       nothing,
+       {"2001:db8:3400::/56"},
+       {"add " + L + " 2001:db8:3400::/56", "remove " + L + " 2001:db8:1200::/56"}},
+      {"hand-edited rule",
+       "",
+       false,
+       [](FakeRouter& r) { (*r.find_by_comment(M, "sixgate:cr1:home:rule"))["disabled"] = "true"; },
+       {"2001:db8:1200::/56"},
+       {"set " + M}},
+      {"foreign objects present",
+       "",
+       false,
+       [](FakeRouter& r) {
+         r.insert(L, {{"list", "blocklist"}, {"address", "2001:db8:bad::/48"}});
+         r.insert(M, {{"chain", "prerouting"}, {"action", "accept"}, {"comment", "by hand"}});
+         r.insert(T, {{"name", "extip1_rt"}, {"fib", ""}});
+       },
+       {"2001:db8:1200::/56"},
+       {}},
+      {"router reboot (timed entries lost)",
+       "address_list_timeout = \"1d\"\n",
+       false,
+       [](FakeRouter& r) { r.tables.by_menu[L].clear(); },
+       {"2001:db8:1200::/56"},
+       {"add " + L + " 2001:db8:1200::/56"}},
+  };
+  for (const Scenario& s : scenarios) {
+    INFO(s.name);
+    FakeRouter router;
+    const auto c = config(s.policy);
+    if (!s.fresh) converge(router, want(c, {P("2001:db8:1200::/56")}));
+    s.disturb(router);
+    std::vector<Ipv6Prefix> home;
+    for (const char* h : s.home) home.push_back(P(h));
+    const auto d = want(c, home);
+    const auto p = plan(d, router.tables, {});
+    CHECK(summary(p) == s.expected);
+    converge(router, d);
   }
 }
 
