@@ -2,8 +2,9 @@
 # sixgate-proxy end to end in three network namespaces:
 #   client (192.0.2.2, IPv4 only) -> proxy (192.0.2.1 | 2001:db8:1::1, dnsmasq on 127.0.0.1, NAT46 /96 on lo)
 #   -> backend (2001:db8:1::7, IPv6 only: TLS :443 and PostgreSQL-style SSLRequest :5432 and HTTP :80, each
-#   answering with the peer address it saw).
-# Asserts the backend saw 64:ff9b:1::c000:202 for TLS (curl and python), PostgreSQL SSLRequest and plain HTTP;
+#   answering with the peer address it saw; and OpenSSL's s_server on TLS :7443).
+# Asserts the backend saw 64:ff9b:1::c000:202 for TLS (curl and python; s_server, verified certificate, source
+# read from the backend's socket table), PostgreSQL SSLRequest and plain HTTP;
 # refusals (TLS alert unrecognized_name) for a name outside -backend-cidr, an IP-literal SNI, no SNI and
 # NXDOMAIN; a malformed hello (close) and a closed backend port (internal_error); a black-holed first AAAA
 # (2001:db8:1::66, routed to the backend namespace, which drops it) that leaves the second its share of the
@@ -109,6 +110,10 @@ threading.Event().wait()
 PY
 ip netns exec "$BE" python3 "$TMP/backend.py" "$TMP" >"$TMP/backend.out" 2>"$TMP/backend.err" &
 PIDS+=($!)
+# A stock TLS server too: OpenSSL's own s_server, answering each request with its status page.
+ip netns exec "$BE" openssl s_server -6 -accept 7443 -cert "$TMP/cert.pem" -key "$TMP/key.pem" -www -quiet \
+  >"$TMP/s_server.out" 2>&1 </dev/null &
+PIDS+=($!)
 
 # --- proxy -----------------------------------------------------------------------------------------------
 # backend-cidr comes from the file so that SIGHUP can change it (flags would win over the file).
@@ -118,7 +123,7 @@ printf 'backend-cidr = ["2001:db8:1::/64"]\n' >"$TMP/proxy.toml"
 chmod 711 "$TMP"; chmod 644 "$TMP/proxy.toml"
 install -d -o nobody -m 0700 "$TMP/run"
 ip netns exec "$PX" setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all,+net_bind_service \
-  --ambient-caps=-all,+net_bind_service --bounding-set=-all,+net_bind_service -- "$PROXY" -listen tcp:443 -listen tcp:80 -listen tcp:5432 -mode nat46 \
+  --ambient-caps=-all,+net_bind_service --bounding-set=-all,+net_bind_service -- "$PROXY" -listen tcp:443 -listen tcp:80 -listen tcp:5432 -listen tcp:7443 -mode nat46 \
   -nat46-prefix 64:ff9b:1:: --config "$TMP/proxy.toml" --resolver 127.0.0.1 --hello-timeout 2s \
   --connect-timeout 3s --workers 2 --drain-timeout 3s --control-socket "$TMP/run/control1.sock" >"$TMP/proxy.log" 2>&1 &
 PROXY_PID=$!
@@ -127,7 +132,8 @@ PIDS+=($PROXY_PID)
 ready=0
 for _ in $(seq 1 50); do
   if grep -q ready "$TMP/backend.out" 2>/dev/null && grep -q '"\?listening' "$TMP/proxy.log" 2>/dev/null &&
-    ip netns exec "$PX" bash -c 'exec 3<>/dev/tcp/127.0.0.1/53' 2>/dev/null; then
+    ip netns exec "$PX" bash -c 'exec 3<>/dev/tcp/127.0.0.1/53' 2>/dev/null &&
+    ip netns exec "$BE" ss -Hltn 'sport = :7443' | grep -q LISTEN; then
     ready=1
     break
   fi
@@ -248,6 +254,22 @@ expect() {  # expect <label> <needle> <output>
 
 out=$(in_cl curl -sk --max-time 10 --resolve app.test:443:192.0.2.1 https://app.test/ 2>&1 || true)
 expect "curl https://app.test via the proxy reaches the backend from the NAT46 source" "peer=64:ff9b:1::c000:202" "$out"
+
+# openssl s_server: the certificate verifies end to end (the proxy never terminates TLS), and while a verified
+# s_client session stays open, the backend's own socket table shows it coming from the NAT46 source.
+out=$(in_cl curl -s --max-time 10 --cacert "$TMP/cert.pem" --resolve app.test:7443:192.0.2.1 https://app.test:7443/ 2>&1 || true)
+expect "curl with certificate verification reaches openssl s_server through the proxy" "Ciphers supported" "$out"
+sleep 3 | in_cl openssl s_client -connect 192.0.2.1:7443 -servername app.test -CAfile "$TMP/cert.pem" \
+  -verify_return_error -quiet >/dev/null 2>&1 &
+held=$!
+seen=""
+for _ in $(seq 1 25); do
+  seen=$(ip netns exec "$BE" ss -Htn state established 'sport = :7443' || true)
+  grep -q '64:ff9b:1::c000:202' <<<"$seen" && break
+  sleep 0.1
+done
+expect "openssl s_server's socket table shows the NAT46 source" "\[64:ff9b:1::c000:202\]" "$seen"
+wait "$held" 2>/dev/null || true
 
 out=$(client tls APP.Test.)
 expect "upper-case, trailing-dot SNI is canonicalised" "peer=64:ff9b:1::c000:202" "$out"
