@@ -260,7 +260,7 @@ expect "curl https://app.test via the proxy reaches the backend from the NAT46 s
 out=$(in_cl curl -s --max-time 10 --cacert "$TMP/cert.pem" --resolve app.test:7443:192.0.2.1 https://app.test:7443/ 2>&1 || true)
 expect "curl with certificate verification reaches openssl s_server through the proxy" "Ciphers supported" "$out"
 sleep 3 | in_cl openssl s_client -connect 192.0.2.1:7443 -servername app.test -CAfile "$TMP/cert.pem" \
-  -verify_return_error -quiet >/dev/null 2>&1 &
+  -verify_return_error -brief >/dev/null 2>&1 &
 held=$!
 seen=""
 for _ in $(seq 1 25); do
