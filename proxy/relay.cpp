@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
@@ -15,6 +16,11 @@ namespace asio = boost::asio;
 namespace {
 constexpr int kRoundsPerWakeup = 32;  // then yield to other connections on this worker
 constexpr std::size_t kCopyBuffer = 16384;
+// A splice that returns less than this (and less than it asked for) read one small flight, a handshake
+// message or a request: its sender now waits for an answer, so the next splice would only say EAGAIN. The
+// direction goes straight to its readiness wait instead; re-arming the wait reports bytes that arrived
+// meanwhile, so nothing is missed. Bulk reads are larger and keep reading while the sender keeps sending.
+constexpr std::size_t kSmallFlight = 16384;
 }  // namespace
 
 Relay::Relay(StreamSocket client, StreamSocket backend, PipePool& pipes,
@@ -38,8 +44,10 @@ Relay::Relay(StreamSocket client, StreamSocket backend, PipePool& pipes,
 void Relay::start() {
   last_activity_ = std::chrono::steady_clock::now();
   arm_idle_timer();
-  pump(up_);
-  pump(down_);
+  // The backend has just been handed the client's first flight and the client waits for its answer, so a
+  // splice now would only say EAGAIN on both sides; waiting first reports any bytes that are already there.
+  wait(up_, client_, false);
+  wait(down_, backend_, false);
 }
 
 void Relay::arm_idle_timer() {
@@ -71,7 +79,7 @@ void Relay::pump(Direction& d) {
 bool Relay::pump_splice(Direction& d) {
   const int src = d.src->native_handle(), dst = d.dst->native_handle();
   bool progress = false;
-  if (!d.eof && (!d.pipe || d.in_pipe < d.pipe->capacity)) {
+  if (!d.eof && !d.src_drained && (!d.pipe || d.in_pipe < d.pipe->capacity)) {
     if (!d.pipe) {
       d.pipe = pipes_.take();
       if (!d.pipe) {
@@ -79,12 +87,13 @@ bool Relay::pump_splice(Direction& d) {
         return true;
       }
     }
-    ssize_t n = ::splice(src, nullptr, d.pipe->write_end, nullptr, d.pipe->capacity - d.in_pipe,
-                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    const std::size_t room = d.pipe->capacity - d.in_pipe;
+    ssize_t n = ::splice(src, nullptr, d.pipe->write_end, nullptr, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       d.in_pipe += static_cast<std::size_t>(n);
       d.bytes += static_cast<std::uint64_t>(n);
       progress = true;
+      d.src_drained = static_cast<std::size_t>(n) < std::min(room, kSmallFlight);
     } else if (n == 0) {
       d.eof = true;
       progress = true;
@@ -188,6 +197,7 @@ void Relay::wait(Direction& d, StreamSocket& s, bool for_write) {
   s.async_wait(for_write ? StreamSocket::wait_write : StreamSocket::wait_read,
                [self = shared_from_this(), &d, side](const boost::system::error_code& ec) {
                  d.waiting = false;
+                 d.src_drained = false;
                  if (self->over_) return;
                  if (ec && ec != asio::error::operation_aborted) {
                    self->fail(side, ec.value());

@@ -49,6 +49,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable {
     std::size_t in_pipe = 0;
     std::uint64_t bytes = 0;
     bool eof = false, finished = false, waiting = false;
+    bool src_drained = false;  // a small flight was read: wait for the source before reading again
     bool copy_mode = false;
     std::unique_ptr<char[]> buffer;  // copy mode only
     std::size_t buffer_start = 0, buffer_end = 0;

@@ -52,6 +52,13 @@ Result<int> open_listener(const ListenSpec& spec) {
       return make_error("-listen " + spec.text + ": descriptor is not a listening stream socket");
     int fd = ::fcntl(spec.fd, F_DUPFD_CLOEXEC, 3);
     if (fd < 0) return sys_error("-listen " + spec.text + ": dup");
+    int domain = 0;
+    len = sizeof domain;
+    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+      return close_with(fd, sys_error("-listen " + spec.text + ": SO_DOMAIN"));
+    if (domain == AF_INET || domain == AF_INET6)
+      if (auto s = set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1, "-listen " + spec.text + ": TCP_NODELAY"); !s)
+        return close_with(fd, s.error());
     return fd;
   }
   bool v6 = spec.address.empty() || spec.address.find(':') != std::string::npos;
@@ -64,10 +71,13 @@ Result<int> open_listener(const ListenSpec& spec) {
   const std::string context = "-listen " + spec.text + ": ";
   // SO_REUSEPORT: every worker binds its own socket and the kernel spreads connections. TCP_DEFER_ACCEPT:
   // clients of every protocol we route speak first, so wake us only when their first bytes are there.
+  // TCP_NODELAY is inherited by every accepted socket (small TLS flights must not wait behind Nagle on their
+  // way back to the client), which saves a setsockopt per connection.
   auto options = set_options(fd,
                              {{SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"},
                               {SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"},
-                              {IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT"}},
+                              {IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT"},
+                              {IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}},
                              context);
   if (options && v6)
     options = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, context + "IPV6_V6ONLY=0 (dual-stack)");

@@ -1,7 +1,6 @@
 #include "proxy/worker.hpp"
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -102,9 +101,6 @@ void Worker::accept(Listener& l) {
       refused.client = to_string(peer);
       refused.log("refused", "max_connections", RelayResult{});
     } else {
-      // Small TLS flights must not wait behind Nagle on their way back to the client.
-      int one = 1;
-      ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       std::make_shared<Connection>(ctx_, std::move(socket), peer, l.text, l.port)->start();
     }
     accept(l);

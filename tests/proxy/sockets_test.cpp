@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -36,4 +39,33 @@ TEST_CASE("a connect without a source starts on a non-blocking socket") {
   CHECK((::fcntl(*fd, F_GETFL) & O_NONBLOCK) != 0);  // the relay and the connect wait rely on it
   ::close(*fd);
   ::close(listener);
+}
+
+TEST_CASE("an accepted socket inherits TCP_NODELAY from the listener") {
+  // The worker sets no option per accepted connection; this is the kernel behaviour it relies on.
+  ListenSpec spec;
+  spec.address = "127.0.0.1";
+  spec.text = "tcp:127.0.0.1:0";
+  auto listener = open_listener(spec);
+  REQUIRE(listener.ok());
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(*listener, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  auto client = start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), ntohs(a.sin_port)), std::nullopt);
+  REQUIRE(client.ok());
+  // TCP_DEFER_ACCEPT holds the connection back until the client's first bytes arrive.
+  pollfd out{*client, POLLOUT, 0};
+  REQUIRE(::poll(&out, 1, 5000) == 1);
+  REQUIRE(::send(*client, "x", 1, MSG_NOSIGNAL) == 1);
+  pollfd in{*listener, POLLIN, 0};
+  REQUIRE(::poll(&in, 1, 5000) == 1);
+  int accepted = ::accept4(*listener, nullptr, nullptr, SOCK_CLOEXEC);
+  REQUIRE(accepted >= 0);
+  int nodelay = 0;
+  len = sizeof nodelay;
+  REQUIRE(::getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == 0);
+  CHECK(nodelay == 1);
+  ::close(accepted);
+  ::close(*client);
+  ::close(*listener);
 }
