@@ -115,3 +115,49 @@ TEST_CASE("relay: an idle timeout ends a silent relay") {
   char c;
   CHECK(::recv(client.outer, &c, 1, MSG_DONTWAIT) == 0);  // the relay closed its ends
 }
+
+TEST_CASE("relay: bytes and EOF already waiting when the relay starts are delivered") {
+  asio::io_context io;
+  Pair client, backend;
+  PipePool pipes;
+  const std::string up = "client's first flight", down = "backend's answer";
+  REQUIRE(::send(client.outer, up.data(), up.size(), 0) == static_cast<ssize_t>(up.size()));
+  REQUIRE(::send(backend.outer, down.data(), down.size(), 0) == static_cast<ssize_t>(down.size()));
+  ::shutdown(client.outer, SHUT_WR);
+  ::shutdown(backend.outer, SHUT_WR);
+  std::optional<RelayResult> result;
+  auto relay =
+      std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes,
+                              std::chrono::milliseconds(0), [&](const RelayResult& r) { result = r; });
+  relay->start();
+  CHECK(read_all_available(backend.outer, up.size(), io) == up);
+  CHECK(read_all_available(client.outer, down.size(), io) == down);
+  run_until(io, [&] { return result.has_value(); });
+  REQUIRE(result.has_value());
+  CHECK(result->outcome == "closed");
+  CHECK(result->client_to_backend == up.size());
+  CHECK(result->backend_to_client == down.size());
+}
+
+TEST_CASE("relay: small flights back and forth are each delivered without waiting for more") {
+  // After a small read the relay waits for readiness instead of reading again: every next flight must wake it.
+  asio::io_context io;
+  Pair client, backend;
+  PipePool pipes;
+  std::optional<RelayResult> result;
+  auto relay =
+      std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes,
+                              std::chrono::milliseconds(0), [&](const RelayResult& r) { result = r; });
+  relay->start();
+  for (int round = 0; round < 50; ++round) {
+    const std::string ask = "request " + std::to_string(round), answer = "response " + std::to_string(round);
+    REQUIRE(::send(client.outer, ask.data(), ask.size(), 0) == static_cast<ssize_t>(ask.size()));
+    REQUIRE(read_all_available(backend.outer, ask.size(), io) == ask);
+    REQUIRE(::send(backend.outer, answer.data(), answer.size(), 0) == static_cast<ssize_t>(answer.size()));
+    REQUIRE(read_all_available(client.outer, answer.size(), io) == answer);
+  }
+  CHECK_FALSE(result.has_value());
+  relay->stop("test_end");
+  REQUIRE(result.has_value());
+  CHECK(result->stopped);
+}
