@@ -216,7 +216,9 @@ void Connection::on_name_known(const std::optional<std::string>& raw_name) {
   hello_.reset();
   http_.reset();
   if (cfg.mode == Mode::unix_socket) return connect_unix();
-  resolver_->resolve(name_, cfg.mode == Mode::tcp,
+  const bool want_v4 = cfg.mode == Mode::tcp;
+  if (auto answer = resolver_->cached_answer(name_, want_v4)) return on_lookup(*answer);
+  resolver_->resolve(name_, want_v4,
                      [self = shared_from_this()](const Lookup& lookup) { self->on_lookup(lookup); });
 }
 

@@ -355,48 +355,59 @@ void Resolver::deliver(const std::string& name) {
     }
   }
   if (list.empty()) waiters_.erase(it);
-  for (auto& w : ready) {
-    Lookup result;
-    bool any_failure = false, any_nx = false, all_nx = true;
-    std::string detail;
-    for (int qtype : {ns_t_aaaa, ns_t_a}) {
-      if (qtype == ns_t_a && !w.want_v4) continue;
-      auto key = cache_key(qtype, name);
-      if (auto f = failures_.find(key); f != failures_.end()) {
-        any_failure = true;
-        all_nx = false;
-        detail = f->second;
-        continue;
-      }
-      auto e = cached(key);
-      if (!e) {
-        any_failure = true;
-        all_nx = false;
-        detail = "answer expired before delivery";
-        continue;
-      }
-      result.v6.insert(result.v6.end(), e->v6.begin(), e->v6.end());
-      result.v4.insert(result.v4.end(), e->v4.begin(), e->v4.end());
-      if (e->outcome == Lookup::Outcome::nxdomain)
-        any_nx = true;
-      else
-        all_nx = false;
-    }
-    if (!result.v6.empty() || !result.v4.empty())
-      result.outcome = Lookup::Outcome::ok;
-    else if (any_failure)
-      result.outcome = Lookup::Outcome::failure;
-    else if (any_nx && all_nx)
-      result.outcome = Lookup::Outcome::nxdomain;
-    else
-      result.outcome = Lookup::Outcome::no_records;
-    result.detail = detail;
-    asio::post(io_, [cb = std::move(w.callback), result = std::move(result)] { cb(result); });
-  }
+  for (auto& w : ready)
+    asio::post(io_, [cb = std::move(w.callback), result = combine(name, w.want_v4)] { cb(result); });
   if (!waiters_.contains(name)) {
     failures_.erase(cache_key(ns_t_aaaa, name));
     failures_.erase(cache_key(ns_t_a, name));
   }
+}
+
+std::optional<Lookup> Resolver::cached_answer(const std::string& name, bool want_v4) {
+  for (int qtype : {ns_t_aaaa, ns_t_a}) {
+    if (qtype == ns_t_a && !want_v4) continue;
+    if (!cached(cache_key(qtype, name))) return std::nullopt;
+  }
+  return combine(name, want_v4);
+}
+
+Lookup Resolver::combine(const std::string& name, bool want_v4) {
+  Lookup result;
+  bool any_failure = false, any_nx = false, all_nx = true;
+  std::string detail;
+  for (int qtype : {ns_t_aaaa, ns_t_a}) {
+    if (qtype == ns_t_a && !want_v4) continue;
+    auto key = cache_key(qtype, name);
+    if (auto f = failures_.find(key); f != failures_.end()) {
+      any_failure = true;
+      all_nx = false;
+      detail = f->second;
+      continue;
+    }
+    auto e = cached(key);
+    if (!e) {
+      any_failure = true;
+      all_nx = false;
+      detail = "answer expired before delivery";
+      continue;
+    }
+    result.v6.insert(result.v6.end(), e->v6.begin(), e->v6.end());
+    result.v4.insert(result.v4.end(), e->v4.begin(), e->v4.end());
+    if (e->outcome == Lookup::Outcome::nxdomain)
+      any_nx = true;
+    else
+      all_nx = false;
+  }
+  if (!result.v6.empty() || !result.v4.empty())
+    result.outcome = Lookup::Outcome::ok;
+  else if (any_failure)
+    result.outcome = Lookup::Outcome::failure;
+  else if (any_nx && all_nx)
+    result.outcome = Lookup::Outcome::nxdomain;
+  else
+    result.outcome = Lookup::Outcome::no_records;
+  result.detail = detail;
+  return result;
 }
 
 }  // namespace sixgate::proxy

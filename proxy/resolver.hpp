@@ -68,6 +68,9 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
 
   // AAAA always; A too when want_v4. The callback runs later on the io_context (never inside this call).
   void resolve(const std::string& name, bool want_v4, Callback callback);
+  // The same answer at once when every record type it needs is cached (positive or negative); nullopt
+  // otherwise. Saves a cache hit the trip through the io_context's queue.
+  std::optional<Lookup> cached_answer(const std::string& name, bool want_v4);
 
   const ResolverSettings& settings() const { return settings_; }
 
@@ -93,6 +96,7 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
   void make_room();
   std::chrono::seconds negative_ttl(const unsigned char* abuf, int alen) const;
   void deliver(const std::string& name);
+  Lookup combine(const std::string& name, bool want_v4);  // every type it needs is cached or failed
 
   boost::asio::io_context& io_;
   ResolverSettings settings_;

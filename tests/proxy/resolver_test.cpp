@@ -339,3 +339,25 @@ TEST_CASE("resolver: the negative TTL is read only from a well-formed authority 
   looped[13] = 12;
   CHECK_FALSE(negative_answer_ttl(looped).has_value());
 }
+
+TEST_CASE("resolver: cached_answer gives a cached answer at once, and nothing for what is not cached") {
+  FakeDns dns;
+  boost::asio::io_context io;
+  FakeClock clock;
+  auto r = make_resolver(io, dns.port(), clock.settings());
+  CHECK_FALSE(r->cached_answer("ttl20.test", false).has_value());
+  CHECK(dns.queries() == 0);  // asking the cache sends no query
+  const auto asked = clock.now;
+  resolve_all(io, *r, {"ttl20.test", "nothing.test"});
+  auto hit = r->cached_answer("ttl20.test", false);
+  REQUIRE(hit.has_value());
+  CHECK(hit->outcome == Lookup::Outcome::ok);
+  REQUIRE(hit->v6.size() == 1);
+  auto negative = r->cached_answer("nothing.test", false);
+  REQUIRE(negative.has_value());
+  CHECK(negative->outcome == Lookup::Outcome::nxdomain);
+  CHECK_FALSE(r->cached_answer("ttl20.test", true).has_value());  // tcp mode needs the A answer too
+  clock.now = asked + std::chrono::seconds(21);
+  CHECK_FALSE(r->cached_answer("ttl20.test", false).has_value());  // expired
+  CHECK(dns.queries_for("ttl20.test") == 1);
+}
