@@ -3,8 +3,8 @@
 # for one peer and counts the proxy's system calls with `strace -c` for 5 s in the middle of it.
 # Usage (as root):  tests/bench/count-syscalls.sh OUT.txt PEER [PROCESS-PATTERN]
 #   PEER sixgate needs PROXY_CMD and PROXY_EXPECT_SRC set as for run-peers.sh; PROCESS-PATTERN (pgrep -f) picks the proxy's
-#   processes inside namespace px, e.g. 'nginx: worker process' for PEER nginx. Divide the counts by the
-#   accept/accept4 calls (minus their EAGAIN errors) for per-connection figures.
+#   processes inside namespace px, e.g. 'nginx: worker process' for PEER nginx. Prints each call's count per
+#   accepted connection (accept/accept4 calls minus their errors).
 set -euo pipefail
 out=$1 peer=$2 pattern=${3:-sixgate-proxy}
 bench=${BENCH_DIR:-$(cd "$(dirname "$0")/../../../shared/bench" && pwd)}
@@ -27,3 +27,13 @@ sleep 2
 timeout -s INT 5 strace -c -f $pids -o "$out" || true
 wait $harness
 grep -E "^\| (direct|$peer) " "$run.log" | tail -2
+awk '$1 ~ /^[0-9.]+$/ && $4 ~ /^[0-9]+$/ {
+       name = $NF; calls[name] = $4; errs[name] = (NF == 6 ? $5 : 0)
+       if (name == "accept" || name == "accept4") conns += $4 - errs[name]
+     }
+     END {
+       if (conns == 0) { print "no accepted connections counted"; exit 1 }
+       printf "per accepted connection (%d): total %.1f", conns, calls["total"] / conns
+       for (n in calls) if (n != "total") printf ", %s %.1f", n, calls[n] / conns
+       print ""
+     }' "$out"
