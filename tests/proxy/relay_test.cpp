@@ -140,7 +140,8 @@ TEST_CASE("relay: bytes and EOF already waiting when the relay starts are delive
 }
 
 TEST_CASE("relay: small flights back and forth are each delivered without waiting for more") {
-  // After a small read the relay waits for readiness instead of reading again: every next flight must wake it.
+  // After a small read the relay waits for readiness instead of reading again: every next flight must wake
+  // it.
   asio::io_context io;
   Pair client, backend;
   PipePool pipes;

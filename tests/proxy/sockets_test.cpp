@@ -51,7 +51,8 @@ TEST_CASE("an accepted socket inherits TCP_NODELAY from the listener") {
   sockaddr_in a{};
   socklen_t len = sizeof a;
   REQUIRE(::getsockname(*listener, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  auto client = start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), ntohs(a.sin_port)), std::nullopt);
+  auto client =
+      start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), ntohs(a.sin_port)), std::nullopt);
   REQUIRE(client.ok());
   // TCP_DEFER_ACCEPT holds the connection back until the client's first bytes arrive.
   pollfd out{*client, POLLOUT, 0};
