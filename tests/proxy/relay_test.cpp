@@ -49,16 +49,31 @@ std::string read_all_available(int fd, std::size_t want, asio::io_context& io) {
   return got;
 }
 
-}  // namespace
+void send_all(int fd, const std::string& bytes) {
+  REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT) == static_cast<ssize_t>(bytes.size()));
+}
 
-TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
+// A relay between two socket pairs, its result kept once it ends.
+struct RelayRig {
   asio::io_context io;
   Pair client, backend;
   PipePool pipes;
   std::optional<RelayResult> result;
-  auto relay =
-      std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes,
-                              std::chrono::milliseconds(0), [&](const RelayResult& r) { result = r; });
+  std::shared_ptr<Relay> relay;
+
+  explicit RelayRig(std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0))
+      : relay(std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes, idle_timeout,
+                                      [this](const RelayResult& r) { result = r; })) {}
+  void wait_for_end() {
+    run_until(io, [&] { return result.has_value(); });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
+  RelayRig rig;
+  auto& [io, client, backend, pipes, result, relay] = rig;
   relay->start();
 
   std::string up(300000, 'u');
@@ -90,10 +105,10 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
   CHECK_FALSE(result.has_value());
 
   const std::string down = "reply after the client's half-close";
-  REQUIRE(::send(backend.outer, down.data(), down.size(), MSG_DONTWAIT) == static_cast<ssize_t>(down.size()));
+  send_all(backend.outer, down);
   CHECK(read_all_available(client.outer, down.size(), io) == down);
   ::shutdown(backend.outer, SHUT_WR);
-  run_until(io, [&] { return result.has_value(); });
+  rig.wait_for_end();
   REQUIRE(result.has_value());
   CHECK(result->outcome == "closed");
   CHECK(result->client_to_backend == up.size());
@@ -101,38 +116,27 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
 }
 
 TEST_CASE("relay: an idle timeout ends a silent relay") {
-  asio::io_context io;
-  Pair client, backend;
-  PipePool pipes;
-  std::optional<RelayResult> result;
-  auto relay =
-      std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes,
-                              std::chrono::milliseconds(50), [&](const RelayResult& r) { result = r; });
-  relay->start();
-  run_until(io, [&] { return result.has_value(); });
-  REQUIRE(result.has_value());
-  CHECK(result->outcome == "idle_timeout");
+  RelayRig rig(std::chrono::milliseconds(50));
+  rig.relay->start();
+  rig.wait_for_end();
+  REQUIRE(rig.result.has_value());
+  CHECK(rig.result->outcome == "idle_timeout");
   char c;
-  CHECK(::recv(client.outer, &c, 1, MSG_DONTWAIT) == 0);  // the relay closed its ends
+  CHECK(::recv(rig.client.outer, &c, 1, MSG_DONTWAIT) == 0);  // the relay closed its ends
 }
 
 TEST_CASE("relay: bytes and EOF already waiting when the relay starts are delivered") {
-  asio::io_context io;
-  Pair client, backend;
-  PipePool pipes;
+  RelayRig rig;
+  auto& [io, client, backend, pipes, result, relay] = rig;
   const std::string up = "client's first flight", down = "backend's answer";
-  REQUIRE(::send(client.outer, up.data(), up.size(), 0) == static_cast<ssize_t>(up.size()));
-  REQUIRE(::send(backend.outer, down.data(), down.size(), 0) == static_cast<ssize_t>(down.size()));
+  send_all(client.outer, up);
+  send_all(backend.outer, down);
   ::shutdown(client.outer, SHUT_WR);
   ::shutdown(backend.outer, SHUT_WR);
-  std::optional<RelayResult> result;
-  auto relay =
-      std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes,
-                              std::chrono::milliseconds(0), [&](const RelayResult& r) { result = r; });
   relay->start();
   CHECK(read_all_available(backend.outer, up.size(), io) == up);
   CHECK(read_all_available(client.outer, down.size(), io) == down);
-  run_until(io, [&] { return result.has_value(); });
+  rig.wait_for_end();
   REQUIRE(result.has_value());
   CHECK(result->outcome == "closed");
   CHECK(result->client_to_backend == up.size());
@@ -142,19 +146,14 @@ TEST_CASE("relay: bytes and EOF already waiting when the relay starts are delive
 TEST_CASE("relay: small flights back and forth are each delivered without waiting for more") {
   // After a small read the relay waits for readiness instead of reading again: every next flight must wake
   // it.
-  asio::io_context io;
-  Pair client, backend;
-  PipePool pipes;
-  std::optional<RelayResult> result;
-  auto relay =
-      std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes,
-                              std::chrono::milliseconds(0), [&](const RelayResult& r) { result = r; });
+  RelayRig rig;
+  auto& [io, client, backend, pipes, result, relay] = rig;
   relay->start();
   for (int round = 0; round < 50; ++round) {
     const std::string ask = "request " + std::to_string(round), answer = "response " + std::to_string(round);
-    REQUIRE(::send(client.outer, ask.data(), ask.size(), 0) == static_cast<ssize_t>(ask.size()));
+    send_all(client.outer, ask);
     REQUIRE(read_all_available(backend.outer, ask.size(), io) == ask);
-    REQUIRE(::send(backend.outer, answer.data(), answer.size(), 0) == static_cast<ssize_t>(answer.size()));
+    send_all(backend.outer, answer);
     REQUIRE(read_all_available(client.outer, answer.size(), io) == answer);
   }
   CHECK_FALSE(result.has_value());
