@@ -58,6 +58,23 @@ int closed_port() {
   return ntohs(a.sin_port);
 }
 
+// client.list() with client.abort() called from another thread 300 ms in; how long the list took.
+struct AbortedList {
+  Result<std::vector<RosObject>> result;
+  std::chrono::steady_clock::duration took;
+};
+AbortedList list_aborted_midway(Client& client, std::string_view menu) {
+  const auto started = std::chrono::steady_clock::now();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    client.abort();
+  });
+  auto result = client.list(menu);
+  const auto took = std::chrono::steady_clock::now() - started;
+  stopper.join();
+  return {std::move(result), took};
+}
+
 }  // namespace
 
 TEST_CASE("client: list/get/add/set/move/remove round trip", "[routeros][emulator]") {
@@ -341,14 +358,7 @@ TEST_CASE("client: abort() ends a slow request promptly and fails every later ca
   o.max_retries = 0;
   Client client(o, emu.credentials());
   emu.fault(R"({"kind":"slow","count":1,"delay_ms":30000})");
-  const auto started = std::chrono::steady_clock::now();
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(300ms);
-    client.abort();
-  });
-  auto r = client.list("ipv6/route");
-  const auto took = std::chrono::steady_clock::now() - started;
-  stopper.join();
+  auto [r, took] = list_aborted_midway(client, "ipv6/route");
   REQUIRE_FALSE(r.ok());
   CHECK(has(r.error().message, "aborted"));
   CHECK(took < 5s);  // libcurl calls the progress callback at least about once a second
@@ -367,14 +377,7 @@ TEST_CASE("client: abort() cuts a retry backoff short", "[routeros][emulator]") 
   o.backoff_cap = 20s;
   Client client(o, emu.credentials());
   emu.fault(R"({"kind":"status500","count":20})");
-  const auto started = std::chrono::steady_clock::now();
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(300ms);
-    client.abort();
-  });
-  auto r = client.list("ipv6/route");
-  const auto took = std::chrono::steady_clock::now() - started;
-  stopper.join();
+  auto [r, took] = list_aborted_midway(client, "ipv6/route");
   REQUIRE_FALSE(r.ok());
   CHECK(has(r.error().message, "aborted"));
   CHECK(took < 5s);
