@@ -242,6 +242,18 @@ bool run_until(boost::asio::io_context& io, Pred done) {
   return true;
 }
 
+// One "dhcp" source that starts with `prefix`, and a handle on it that stays valid while the agent owns it.
+struct OneSource {
+  std::vector<std::unique_ptr<PrefixSource>> sources;
+  TestSource* dhcp;
+};
+OneSource one_dhcp_source(const char* prefix) {
+  auto source = std::make_unique<TestSource>("dhcp", std::vector<PrefixObservation>{obs(prefix)});
+  OneSource out{{}, source.get()};
+  out.sources.push_back(std::move(source));
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("one-shot: plan exit codes and apply --once converging") {
@@ -322,11 +334,7 @@ TEST_CASE("one-shot: gather waits for every source and refuses to go on without 
 TEST_CASE("daemon: converges, follows a new prefix, keeps the old one, reports status") {
   boost::asio::io_context io;
   FakeRouter router;
-  auto source =
-      std::make_unique<TestSource>("dhcp", std::vector<PrefixObservation>{obs("2001:db8:1200::/56")});
-  TestSource* dhcp = source.get();
-  std::vector<std::unique_ptr<PrefixSource>> sources;
-  sources.push_back(std::move(source));
+  auto [sources, dhcp] = one_dhcp_source("2001:db8:1200::/56");
   Agent agent(io, config(), std::make_unique<RouterRef>(router), std::move(sources), AgentOptions{});
   agent.start();
 
@@ -424,11 +432,7 @@ TEST_CASE("daemon: a router that never converges is a sync error naming the writ
 TEST_CASE("daemon: a prefix change during a failing round is retried promptly, not after the backoff") {
   boost::asio::io_context io;
   FakeRouter router;
-  auto source =
-      std::make_unique<TestSource>("dhcp", std::vector<PrefixObservation>{obs("2001:db8:1200::/56")});
-  TestSource* dhcp = source.get();
-  std::vector<std::unique_ptr<PrefixSource>> sources;
-  sources.push_back(std::move(source));
+  auto [sources, dhcp] = one_dhcp_source("2001:db8:1200::/56");
   AgentOptions options;
   options.backoff_base = 60s;  // a plain retry would come long after run_until gives up
   options.pending_retry = 10ms;
