@@ -49,7 +49,8 @@ std::optional<std::string> ConvergenceWatch::after_round(const DesiredState& des
     rounds_ = 0;
   }
   if (++rounds_ < max_rounds_) return std::nullopt;
-  return describe_not_converging(plan, rounds_);
+  // The same text every round while it lasts: it is logged and sent to the proxy only when it changes.
+  return describe_not_converging(plan, max_rounds_);
 }
 
 std::string describe_not_converging(const Plan& plan, int rounds) {

@@ -37,6 +37,7 @@ TEST_CASE("convergence: writes needed in max_rounds rounds in a row are an error
   CHECK(stuck->find("still differs after 3 rounds") != std::string::npos);
   CHECK(stuck->find("set /ipv6/firewall/mangle *5 (mangle rule): passthrough=yes") != std::string::npos);
   CHECK(watch.after_round(d, set_passthrough()));  // stays an error while it lasts
+  CHECK(watch.after_round(d, set_passthrough()) == stuck);  // with the same text, so it is reported once
 }
 
 TEST_CASE("convergence: a round in sync, a new desired state or a different plan starts the count again") {
