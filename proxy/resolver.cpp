@@ -38,17 +38,14 @@ std::string cache_key(int qtype, const std::string& name) {
   return (qtype == ns_t_aaaa ? "6:" : "4:") + name;
 }
 
-constexpr std::size_t kDnsHeader = 12;
-constexpr std::size_t kQuestionTail = 4;  // QTYPE, QCLASS
-constexpr std::size_t kRecordTail = 10;   // TYPE, CLASS, TTL, RDLENGTH
-constexpr std::size_t kSoaNumbers = 20;   // SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM
+constexpr std::size_t kSoaNumbers = 20;  // SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM
 
 // Bounds-checked reads over one DNS message; names are skipped with c-ares' own (compression-aware,
 // loop-safe) expander.
 class MessageReader {
  public:
   explicit MessageReader(std::span<const std::uint8_t> m) : m_(m) {}
-  std::size_t at = kDnsHeader;
+  std::size_t at = NS_HFIXEDSZ;
 
   bool has(std::size_t n) const { return at <= m_.size() && m_.size() - at >= n; }
   std::uint16_t u16(std::size_t from) const {
@@ -80,15 +77,15 @@ std::optional<std::uint32_t> negative_answer_ttl(std::span<const std::uint8_t> a
   if (!r.has(0)) return std::nullopt;
   const std::size_t questions = r.u16(4), answers = r.u16(6), authorities = r.u16(8);
   for (std::size_t i = 0; i < questions; ++i) {
-    if (!r.skip_name() || !r.has(kQuestionTail)) return std::nullopt;
-    r.at += kQuestionTail;
+    if (!r.skip_name() || !r.has(NS_QFIXEDSZ)) return std::nullopt;
+    r.at += NS_QFIXEDSZ;
   }
   for (std::size_t i = 0; i < answers + authorities; ++i) {
-    if (!r.skip_name() || !r.has(kRecordTail)) return std::nullopt;
+    if (!r.skip_name() || !r.has(NS_RRFIXEDSZ)) return std::nullopt;
     const std::uint16_t type = r.u16(r.at);
     const std::uint32_t ttl = r.u32(r.at + 4);
     const std::size_t data_length = r.u16(r.at + 8);
-    r.at += kRecordTail;
+    r.at += NS_RRFIXEDSZ;
     if (!r.has(data_length)) return std::nullopt;
     const std::size_t data_end = r.at + data_length;
     if (i >= answers && type == ns_t_soa) {
@@ -244,7 +241,7 @@ std::chrono::seconds Resolver::negative_ttl(const unsigned char* abuf, int alen)
   if (!abuf || alen <= 0) return kNegativeTtl;
   auto soa = negative_answer_ttl({abuf, static_cast<std::size_t>(alen)});
   if (!soa) return kNegativeTtl;
-  return std::clamp(std::chrono::seconds(*soa), settings_.min_negative_ttl, settings_.max_negative_ttl);
+  return std::clamp(std::chrono::seconds(*soa), kMinNegativeTtl, kMaxNegativeTtl);
 }
 
 void Resolver::resolve(const std::string& name, bool want_v4, Callback callback) {
@@ -315,11 +312,8 @@ void Resolver::on_answer(const std::string& name, int qtype, int status, const u
       status = ARES_ENODATA;
     }
   }
-  if (status == ARES_ENOTFOUND) {
-    e.outcome = Lookup::Outcome::nxdomain;
-    e.expires = now + negative_ttl(abuf, alen);
-  } else if (status == ARES_ENODATA) {
-    e.outcome = Lookup::Outcome::no_records;
+  if (status == ARES_ENOTFOUND || status == ARES_ENODATA) {
+    e.outcome = status == ARES_ENOTFOUND ? Lookup::Outcome::nxdomain : Lookup::Outcome::no_records;
     e.expires = now + negative_ttl(abuf, alen);
   }
   if (e.outcome == Lookup::Outcome::failure) {
@@ -356,7 +350,7 @@ void Resolver::deliver(const std::string& name) {
   }
   if (list.empty()) waiters_.erase(it);
   for (auto& w : ready)
-    asio::post(io_, [cb = std::move(w.callback), result = combine(name, w.want_v4)] { cb(result); });
+    asio::post(io_, [cb = std::move(w.callback), result = *combine(name, w.want_v4, false)] { cb(result); });
   if (!waiters_.contains(name)) {
     failures_.erase(cache_key(ns_t_aaaa, name));
     failures_.erase(cache_key(ns_t_a, name));
@@ -364,27 +358,24 @@ void Resolver::deliver(const std::string& name) {
 }
 
 std::optional<Lookup> Resolver::cached_answer(const std::string& name, bool want_v4) {
-  for (int qtype : {ns_t_aaaa, ns_t_a}) {
-    if (qtype == ns_t_a && !want_v4) continue;
-    if (!cached(cache_key(qtype, name))) return std::nullopt;
-  }
-  return combine(name, want_v4);
+  return combine(name, want_v4, true);
 }
 
-Lookup Resolver::combine(const std::string& name, bool want_v4) {
+std::optional<Lookup> Resolver::combine(const std::string& name, bool want_v4, bool only_if_cached) {
   Lookup result;
   bool any_failure = false, any_nx = false, all_nx = true;
   std::string detail;
   for (int qtype : {ns_t_aaaa, ns_t_a}) {
     if (qtype == ns_t_a && !want_v4) continue;
     auto key = cache_key(qtype, name);
+    auto e = cached(key);
+    if (!e && only_if_cached) return std::nullopt;
     if (auto f = failures_.find(key); f != failures_.end()) {
       any_failure = true;
       all_nx = false;
       detail = f->second;
       continue;
     }
-    auto e = cached(key);
     if (!e) {
       any_failure = true;
       all_nx = false;

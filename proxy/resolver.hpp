@@ -43,8 +43,6 @@ struct ResolverSettings {
   int tries = 2;
   std::size_t cache_entries = 4096;
   std::chrono::seconds max_ttl{3600};
-  std::chrono::seconds min_negative_ttl{1};
-  std::chrono::seconds max_negative_ttl{300};
   // The cache's clock (tests move it by hand). c-ares' own retry timing uses the real clock.
   std::function<std::chrono::steady_clock::time_point()> clock = [] {
     return std::chrono::steady_clock::now();
@@ -58,7 +56,8 @@ std::optional<std::uint32_t> negative_answer_ttl(std::span<const std::uint8_t> a
 
 class Resolver : public std::enable_shared_from_this<Resolver> {
  public:
-  static constexpr std::chrono::seconds kNegativeTtl{30};
+  static constexpr std::chrono::seconds kNegativeTtl{30};  // without an authority SOA
+  static constexpr std::chrono::seconds kMinNegativeTtl{1}, kMaxNegativeTtl{300};
   using Callback = std::function<void(const Lookup&)>;
 
   static Result<std::shared_ptr<Resolver>> create(boost::asio::io_context& io, ResolverSettings settings);
@@ -96,7 +95,9 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
   void make_room();
   std::chrono::seconds negative_ttl(const unsigned char* abuf, int alen) const;
   void deliver(const std::string& name);
-  Lookup combine(const std::string& name, bool want_v4);  // every type it needs is cached or failed
+  // The answer for a waiter once every type it needs is cached or failed; with only_if_cached, nullopt unless
+  // every type is cached.
+  std::optional<Lookup> combine(const std::string& name, bool want_v4, bool only_if_cached);
 
   boost::asio::io_context& io_;
   ResolverSettings settings_;

@@ -17,20 +17,16 @@ Error sys_error(const std::string& what) {
   return make_error(what + ": " + std::strerror(errno));
 }
 
-Status set_int(int fd, int level, int name, int value, const std::string& what) {
-  if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return sys_error(what);
-  return ok_status();
-}
-
-// Every option of a new socket, in order; the first that fails closes the socket.
+// Sets the options of a new socket in order. Returns the name of the first that fails (errno says why), or
+// nullptr; the caller builds its error text only then.
 struct IntOption {
   int level, name, value;
   const char* text;
 };
-Status set_options(int fd, std::initializer_list<IntOption> options, const std::string& context) {
+const char* failing_option(int fd, std::initializer_list<IntOption> options) {
   for (const auto& o : options)
-    if (auto s = set_int(fd, o.level, o.name, o.value, context + o.text); !s) return s;
-  return ok_status();
+    if (::setsockopt(fd, o.level, o.name, &o.value, sizeof o.value) != 0) return o.text;
+  return nullptr;
 }
 
 Result<int> close_with(int fd, Error e) {
@@ -57,8 +53,8 @@ Result<int> open_listener(const ListenSpec& spec) {
     if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
       return close_with(fd, sys_error("-listen " + spec.text + ": SO_DOMAIN"));
     if (domain == AF_INET || domain == AF_INET6)
-      if (auto s = set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1, "-listen " + spec.text + ": TCP_NODELAY"); !s)
-        return close_with(fd, s.error());
+      if (const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}}))
+        return close_with(fd, sys_error("-listen " + spec.text + ": " + bad));
     return fd;
   }
   bool v6 = spec.address.empty() || spec.address.find(':') != std::string::npos;
@@ -68,20 +64,16 @@ Result<int> open_listener(const ListenSpec& spec) {
     fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   }
   if (fd < 0) return sys_error("-listen " + spec.text + ": socket");
-  const std::string context = "-listen " + spec.text + ": ";
   // SO_REUSEPORT: every worker binds its own socket and the kernel spreads connections. TCP_DEFER_ACCEPT:
   // clients of every protocol we route speak first, so wake us only when their first bytes are there.
   // TCP_NODELAY is inherited by every accepted socket (small TLS flights must not wait behind Nagle on their
   // way back to the client), which saves a setsockopt per connection.
-  auto options = set_options(fd,
-                             {{SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"},
-                              {SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"},
-                              {IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT"},
-                              {IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}},
-                             context);
-  if (options && v6)
-    options = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, context + "IPV6_V6ONLY=0 (dual-stack)");
-  if (!options) return close_with(fd, options.error());
+  const char* bad = failing_option(fd, {{SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"},
+                                        {SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"},
+                                        {IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT"},
+                                        {IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}});
+  if (!bad && v6) bad = failing_option(fd, {{IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY=0 (dual-stack)"}});
+  if (bad) return close_with(fd, sys_error("-listen " + spec.text + ": " + bad));
   sockaddr_storage ss{};
   socklen_t sl = 0;
   if (v6) {
@@ -97,16 +89,9 @@ Result<int> open_listener(const ListenSpec& spec) {
     if (!spec.address.empty()) ::inet_pton(AF_INET, spec.address.c_str(), &a->sin_addr);
     sl = sizeof *a;
   }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), sl) != 0) {
-    auto e = sys_error("-listen " + spec.text + ": bind");
-    ::close(fd);
-    return e;
-  }
-  if (::listen(fd, 4096) != 0) {
-    auto e = sys_error("-listen " + spec.text + ": listen");
-    ::close(fd);
-    return e;
-  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), sl) != 0)
+    return close_with(fd, sys_error("-listen " + spec.text + ": bind"));
+  if (::listen(fd, 4096) != 0) return close_with(fd, sys_error("-listen " + spec.text + ": listen"));
   return fd;
 }
 
@@ -177,30 +162,22 @@ Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& 
   int family = to.address.ss_family;
   int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return sys_error("socket");
-  if (family != AF_UNIX) {
-    if (auto s = set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"); !s)
-      return close_with(fd, s.error());
-  }
+  if (family != AF_UNIX)
+    if (const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}}))
+      return close_with(fd, sys_error(bad));
   if (source) {
     // Without FREEBIND the bind below fails unless the /96 is routed to lo; without BIND_ADDRESS_NO_PORT
     // every connection from one client would need its own source port. Either missing is an error.
-    auto options = set_options(fd,
-                               {{IPPROTO_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND"},
-                                {IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1, "IP_BIND_ADDRESS_NO_PORT"}},
-                               "NAT46 source " + source->to_string() + ": ");
-    if (!options) return close_with(fd, options.error());
+    if (const char* bad =
+            failing_option(fd, {{IPPROTO_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND"},
+                                {IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1, "IP_BIND_ADDRESS_NO_PORT"}}))
+      return close_with(fd, sys_error("NAT46 source " + source->to_string() + ": " + bad));
     auto src = endpoint(*source, 0);
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&src.address), src.length) != 0) {
-      auto e = sys_error("bind " + source->to_string());
-      ::close(fd);
-      return e;
-    }
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&src.address), src.length) != 0)
+      return close_with(fd, sys_error("bind " + source->to_string()));
   }
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to.address), to.length) != 0 && errno != EINPROGRESS) {
-    auto e = sys_error("connect");
-    ::close(fd);
-    return e;
-  }
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to.address), to.length) != 0 && errno != EINPROGRESS)
+    return close_with(fd, sys_error("connect"));
   return fd;
 }
 
