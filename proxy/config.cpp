@@ -534,19 +534,10 @@ Result<ProxyConfig> parse_proxy_args(std::vector<std::string> args) {
   return parse_impl(std::move(args), std::nullopt, "");
 }
 
-namespace {
-
-std::string listen_texts(const std::vector<ListenSpec>& listen) {
-  std::string s;
-  for (const auto& l : listen) s += l.text + ",";
-  return s;
-}
-
-}  // namespace
-
 ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConfig& next) {
   ReloadDifferences d;
-  if (listen_texts(next.listen) != listen_texts(running.listen)) d.refused.emplace_back("listen");
+  if (!std::ranges::equal(next.listen, running.listen, {}, &ListenSpec::text, &ListenSpec::text))
+    d.refused.emplace_back("listen");
   if (next.mode != running.mode) d.refused.emplace_back("mode");
   if (next.nat46_prefix != running.nat46_prefix) d.refused.emplace_back("nat46-prefix");
   if (next.log_level != running.log_level) d.need_restart.emplace_back("log-level");

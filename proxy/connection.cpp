@@ -98,7 +98,7 @@ void Connection::arm_deadline(TimePoint at) {
   timer_.expires_at(at);
   timer_.async_wait([self = shared_from_this(), armed](const error_code& ec) {
     // cancel() cannot recall an expiry that is already queued: one from an earlier arming is stale.
-    if (ec || armed != self->deadline_armed_ || self->done_) return;
+    if (ec || armed != self->deadline_armed_ || self->done()) return;
     self->on_deadline();
   });
 }
@@ -139,7 +139,7 @@ void Connection::read_hello() {
   client_.async_read_some(asio::buffer(room.data(), room.size()),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
                             self->buffer_.commit(n);
-                            if (self->done_) return;
+                            if (self->done()) return;
                             if (ec == asio::error::eof)
                               return self->finish("refused", "client_closed_in_hello");
                             if (ec) return self->finish("refused", "client_error:" + ec.message());
@@ -223,7 +223,7 @@ void Connection::on_name_known(const std::optional<std::string>& raw_name) {
 }
 
 void Connection::on_lookup(const Lookup& lookup) {
-  if (done_) return;
+  if (done()) return;
   resolver_.reset();  // a reloaded resolver may retire once its lookups are answered
   switch (lookup.outcome) {
     case Lookup::Outcome::ok:
@@ -293,7 +293,7 @@ Connection::TimePoint Connection::attempt_deadline() const {
 }
 
 void Connection::connect_next() {
-  if (done_) return;
+  if (done()) return;
   if (next_candidate_ >= candidates_.size())
     return refuse("connect_failed:" + last_connect_error_, Alert::internal_error);
   const Endpoint& to = candidates_[next_candidate_++];
@@ -316,7 +316,7 @@ void Connection::connect_next() {
   const auto attempt = ++attempt_;
   backend_.async_wait(StreamSocket::wait_write,
                       [self = shared_from_this(), attempt](const error_code& wait_ec) {
-                        if (self->done_ || attempt != self->attempt_) return;
+                        if (self->done() || attempt != self->attempt_) return;
                         int err = wait_ec ? wait_ec.value() : connect_result(self->backend_.native_handle());
                         if (err == 0) return self->on_backend_connected();
                         self->last_connect_error_ = std::strerror(err);
@@ -336,7 +336,7 @@ void Connection::on_attempt_timeout() {
 
 void Connection::on_backend_connected() {
   phase_ = Phase::backend_setup;
-  arm_deadline(connect_deadline_);
+  if (timer_.expiry() != connect_deadline_) arm_deadline(connect_deadline_);  // the last address's already is
   if (protocol_ == Protocol::postgres_ssl_request) return postgres_backend_handshake();
   replay();
 }
@@ -344,12 +344,12 @@ void Connection::on_backend_connected() {
 void Connection::postgres_backend_handshake() {
   auto self = shared_from_this();
   asio::async_write(backend_, asio::buffer(kPostgresSslRequest), [self](const error_code& ec, std::size_t) {
-    if (self->done_) return;
+    if (self->done()) return;
     if (ec) return self->refuse("backend_error:" + ec.message(), Alert::internal_error);
     auto answer = std::make_shared<std::uint8_t>(0);
     asio::async_read(self->backend_, asio::buffer(answer.get(), 1),
                      [self, answer](const error_code& read_ec, std::size_t) {
-                       if (self->done_) return;
+                       if (self->done()) return;
                        if (read_ec)
                          return self->refuse("backend_error:" + read_ec.message(), Alert::internal_error);
                        if (*answer != 'S') return self->refuse("backend_refused_ssl", Alert::internal_error);
@@ -373,7 +373,7 @@ void Connection::replay() {
   const std::array<asio::const_buffer, 2> out{asio::buffer(proxy_header_),
                                               asio::buffer(hello.data(), hello.size())};
   asio::async_write(backend_, out, [self = shared_from_this()](const error_code& ec, std::size_t) {
-    if (self->done_) return;
+    if (self->done()) return;
     if (ec) return self->refuse("backend_error:" + ec.message(), Alert::internal_error);
     self->start_relay();
   });
@@ -382,7 +382,6 @@ void Connection::replay() {
 // From here on the Relay owns the sockets and the AccessRecord, and takes this connection's place in
 // ctx_.live; this Connection object goes away as soon as the handler that called us returns.
 void Connection::start_relay() {
-  done_ = true;
   phase_ = Phase::over;
   cancel_deadline();
   auto relay = std::make_shared<Relay>(
@@ -401,7 +400,7 @@ void Connection::close_backend() {
 }
 
 void Connection::refuse(std::string reason, Alert alert) {
-  if (done_) return;
+  if (done()) return;
   bool speaks_tls = protocol_ == Protocol::tls || protocol_ == Protocol::postgres_ssl_request;
   if (alert != Alert::none && speaks_tls && client_.is_open()) {
     auto bytes = tls_alert(alert == Alert::unrecognized_name ? kAlertUnrecognizedName : kAlertInternalError);
@@ -413,8 +412,7 @@ void Connection::refuse(std::string reason, Alert alert) {
 }
 
 void Connection::finish(std::string outcome, std::string reason) {
-  if (done_) return;
-  done_ = true;
+  if (done()) return;
   phase_ = Phase::over;
   cancel_deadline();
   error_code ignored;

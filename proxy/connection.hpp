@@ -58,6 +58,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Stopp
   enum class Phase { hello, resolving, connecting, backend_setup, over };
   using TimePoint = std::chrono::steady_clock::time_point;
 
+  bool done() const { return phase_ == Phase::over; }  // finished, or handed to the relay
   void read_hello();
   std::size_t hello_buffer_limit() const;
   void on_hello_bytes();
@@ -108,7 +109,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public Stopp
   std::uint64_t attempt_ = 0;  // bumped per connect attempt: a wait from an abandoned attempt is stale
   std::optional<Ipv6Address> source_;
   std::string last_connect_error_;
-  bool done_ = false;
 };
 
 }  // namespace sixgate::proxy

@@ -25,13 +25,11 @@ class LiveConnections {
   Slot add(std::weak_ptr<Stoppable> c) {
     if (free_.empty()) {
       slots_.push_back(std::move(c));
-      ++live_;
       return slots_.size() - 1;
     }
     Slot s = free_.back();
     free_.pop_back();
     slots_[s] = std::move(c);
-    ++live_;
     return s;
   }
   // The same connection, now served by another object (a connection hands over to its relay).
@@ -39,9 +37,8 @@ class LiveConnections {
   void remove(Slot s) {
     slots_[s].reset();
     free_.push_back(s);
-    --live_;
   }
-  std::size_t size() const { return live_; }
+  std::size_t size() const { return slots_.size() - free_.size(); }
 
   // Stops every live connection; returns how many there were. Stopping one removes it (through remove()).
   std::size_t stop_all(std::string_view reason) {
@@ -58,7 +55,6 @@ class LiveConnections {
  private:
   std::vector<std::weak_ptr<Stoppable>> slots_;
   std::vector<Slot> free_;
-  std::size_t live_ = 0;
 };
 
 }  // namespace sixgate::proxy

@@ -212,12 +212,10 @@ void Relay::fail(const char* side, int err) {
 }
 
 void Relay::stop(std::string_view reason) {
-  if (over_) return;
-  stopped_ = true;
-  finish(std::string(reason));
+  finish(std::string(reason), true);
 }
 
-void Relay::finish(const std::string& outcome) {
+void Relay::finish(const std::string& outcome, bool stopped) {
   if (over_) return;
   over_ = true;
   if (idle_timer_) idle_timer_->cancel();
@@ -236,7 +234,7 @@ void Relay::finish(const std::string& outcome) {
   boost::system::error_code ignored;
   client_.close(ignored);
   backend_.close(ignored);
-  RelayResult r{up_.bytes, down_.bytes, outcome, stopped_};
+  RelayResult r{up_.bytes, down_.bytes, outcome, stopped};
   auto done = std::move(done_);
   if (done) done(r);
 }

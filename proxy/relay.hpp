@@ -60,7 +60,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable {
   bool pump_copy(Direction& d);
   void wait(Direction& d, StreamSocket& s, bool for_write);
   void fail(const char* side, int err);
-  void finish(const std::string& outcome);
+  void finish(const std::string& outcome, bool stopped = false);  // stopped: by stop()
   void arm_idle_timer();
 
   StreamSocket client_, backend_;
@@ -71,7 +71,6 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable {
   std::optional<boost::asio::steady_timer> idle_timer_;  // only with an idle timeout
   std::chrono::steady_clock::time_point last_activity_;
   bool over_ = false;
-  bool stopped_ = false;
 };
 
 }  // namespace sixgate::proxy
