@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "common/channel/message.hpp"
+#include "common/channel/receive_pause.hpp"
 #include "common/channel/receiver.hpp"
 #include "common/channel/replay.hpp"
 #include "common/channel/server.hpp"
@@ -23,7 +24,6 @@ namespace {
 
 constexpr auto kChangeRetry = std::chrono::seconds(1);
 constexpr int kChangeRetries = 3;
-constexpr auto kReceiveRetry = std::chrono::milliseconds(100);
 
 std::int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -178,27 +178,16 @@ struct ChannelClient::Impl : std::enable_shared_from_this<ChannelClient::Impl> {
                                if (ec == asio::error::operation_aborted) return;
                                // ICMP errors (port unreachable while the proxy is down) surface here.
                                if (ec) {
-                                 self->receive_failed(p, sock, ec);
+                                 pause_receive(*p.rearm, self->receive_error_log, spdlog::level::info,
+                                               {"peer", p.config.name}, ec, [self, &p, sock] {
+                                                 if (!self->stopped && p.socket.get() == sock)
+                                                   self->receive(p);
+                                               });
                                  return;
                                }
                                self->handle(p, n);
                                self->receive(p);
                              });
-  }
-
-  // Logged at a bounded rate and re-armed after a pause, so a repeating error neither spins nor floods.
-  void receive_failed(Peer& p, udp::socket* sock, const boost::system::error_code& error) {
-    if (receive_error_log.allow(SteadyClock::now()))
-      log::event(spdlog::level::info, "channel_receive_error",
-                 {{"peer", p.config.name},
-                  {"error", error.message()},
-                  {"suppressed", receive_error_log.take_suppressed()}});
-    auto self = shared_from_this();
-    p.rearm->expires_after(kReceiveRetry);
-    p.rearm->async_wait([self, &p, sock](const boost::system::error_code& ec) {
-      if (ec || self->stopped || p.socket.get() != sock) return;
-      self->receive(p);
-    });
   }
 
   void handle(Peer& p, std::size_t n) {

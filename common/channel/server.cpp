@@ -9,6 +9,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <set>
 
+#include "common/channel/receive_pause.hpp"
 #include "common/log.hpp"
 
 namespace sixgate::channel {
@@ -20,7 +21,6 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kMaxPeersPerSite = 16;
-constexpr auto kReceiveRetry = std::chrono::milliseconds(100);
 
 std::int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -166,28 +166,16 @@ struct ChannelServer::Impl : std::enable_shared_from_this<ChannelServer::Impl> {
                                if (self->stopped || l.socket.get() != sock) return;
                                if (ec == asio::error::operation_aborted) return;
                                if (ec) {
-                                 self->receive_failed(l, ec);
+                                 pause_receive(l.rearm, self->receive_error_log, spdlog::level::warn,
+                                               {"address", l.address.text}, ec, [self, &l, sock] {
+                                                 if (!self->stopped && l.socket.get() == sock)
+                                                   self->receive(l);
+                                               });
                                  return;
                                }
                                self->handle(l, n);
                                self->receive(l);
                              });
-  }
-
-  // A socket error that repeats (e.g. ICMP errors queued on the socket) must neither spin nor flood the log.
-  void receive_failed(Listener& l, const boost::system::error_code& ec) {
-    if (receive_error_log.allow(SteadyClock::now()))
-      log::event(spdlog::level::warn, "channel_receive_error",
-                 {{"address", l.address.text},
-                  {"error", ec.message()},
-                  {"suppressed", receive_error_log.take_suppressed()}});
-    auto self = shared_from_this();
-    udp::socket* sock = l.socket.get();
-    l.rearm.expires_after(kReceiveRetry);
-    l.rearm.async_wait([self, &l, sock](const boost::system::error_code& wait_ec) {
-      if (wait_ec || self->stopped || l.socket.get() != sock) return;
-      self->receive(l);
-    });
   }
 
   void handle(Listener& l, std::size_t n) {
