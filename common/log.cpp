@@ -24,14 +24,11 @@ bool needs_quotes(std::string_view s) {
 
 // A control character inside a value must not end the line or reach a terminal: it becomes \xNN.
 void append_quoted(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
   out += '"';
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += hex[u >> 4];
-      out += hex[u & 15];
+      append_hex_escape(out, u);
       continue;
     }
     if (c == '"' || c == '\\') out += '\\';
@@ -151,17 +148,21 @@ void event(spdlog::level::level_enum level, std::string_view name, std::initiali
   logger->log(level, "{}", format_event(g_format.load(std::memory_order_relaxed), name, fields));
 }
 
-std::string bounded(std::string_view untrusted, std::size_t max_bytes) {
+void append_hex_escape(std::string& out, unsigned char byte) {
   static constexpr char hex[] = "0123456789abcdef";
+  out += "\\x";
+  out += hex[byte >> 4];
+  out += hex[byte & 15];
+}
+
+std::string bounded(std::string_view untrusted, std::size_t max_bytes) {
   std::string out;
   auto shown = untrusted.substr(0, max_bytes);
   out.reserve(shown.size() + 8);
   for (char c : shown) {
     auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
-      out += "\\x";
-      out += hex[u >> 4];
-      out += hex[u & 15];
+      append_hex_escape(out, u);
     } else {
       out += c;
     }

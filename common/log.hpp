@@ -53,4 +53,7 @@ void event(spdlog::level::level_enum level, std::string_view name, std::initiali
 // marking a cut with "...". For any text a client or remote peer chose.
 std::string bounded(std::string_view untrusted, std::size_t max_bytes = 256);
 
+// Appends `byte` as \xNN (lower-case hex): how a byte that must not be shown as it is gets written.
+void append_hex_escape(std::string& out, unsigned char byte);
+
 }  // namespace sixgate::log

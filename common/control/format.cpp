@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/log.hpp"
+
 namespace sixgate::control {
 
 std::string format_ago(const nlohmann::json& ms) {
@@ -86,13 +88,7 @@ bool invisible_control(char32_t c) {
 }
 
 void append_escaped(std::string& out, std::string_view bytes) {
-  static constexpr char hex[] = "0123456789abcdef";
-  for (char c : bytes) {
-    const auto u = static_cast<unsigned char>(c);
-    out += "\\x";
-    out += hex[u >> 4];
-    out += hex[u & 15];
-  }
+  for (char c : bytes) log::append_hex_escape(out, static_cast<unsigned char>(c));
 }
 
 }  // namespace
