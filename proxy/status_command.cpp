@@ -45,8 +45,7 @@ std::string render_proxy_status(const nlohmann::json& status) {
       details += "\n" + name + " (" + text_of(peer, "sender") + ", agent " + text_of(peer, "agent_version") +
                  "):\n" + prefixes.render("  ");
       if (text_of(sync, "reason", "") != "")
-        details += "  sync " + text_of(sync, "state") + ": " +
-                   control::shorten(text_of(sync, "reason"), 1000) + "\n";
+        details += "  sync " + text_of(sync, "state") + ": " + text_of(sync, "reason") + "\n";
       if (peer.value("routed_prefix_mismatch", false))
         details += "  WARNING: agent's routed prefix " + text_of(peer, "agent_routed_prefix") +
                    " differs from " + text_of(site, "routed_prefix") + "\n";

@@ -214,10 +214,6 @@ struct Client::Impl {
     }
   }
 
-  static bool is_write(std::string_view method) {
-    return method == "PUT" || method == "PATCH" || method == "POST";
-  }
-
   static int abort_if_asked(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     return static_cast<Impl*>(self)->aborted.load() ? 1 : 0;  // non-zero: CURLE_ABORTED_BY_CALLBACK
   }
@@ -241,7 +237,8 @@ struct Client::Impl {
   }
 
   // One HTTP exchange. Returns the reply (any status) or a transport error message.
-  Result<Reply> perform(const char* method, const std::string& path, const std::string* body) {
+  Result<Reply> perform(const char* method, const std::string& path, const std::string* body,
+                        bool idempotent) {
     Reply reply;
     std::string url = base + path;
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -261,7 +258,7 @@ struct Client::Impl {
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     // libcurl silently sends a request again when a reused connection closes without a reply; for a write the
     // router may already have applied, that would be a duplicate. Writes are rare: a new connection is cheap.
-    curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, is_write(method) ? 1L : 0L);
+    curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, idempotent ? 0L : 1L);
     error_buffer[0] = '\0';
     check.reset_observation();
     ++sent;
@@ -294,7 +291,7 @@ struct Client::Impl {
     for (int attempt = 0;; ++attempt) {
       if (aborted) return aborted_error(method, path);
       transport_retry = false;
-      auto reply = perform(method, path, body);
+      auto reply = perform(method, path, body, idempotent);
       bool retry = false;
       std::string failure;
       if (!reply) {
