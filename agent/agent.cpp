@@ -41,6 +41,7 @@ Agent::Agent(boost::asio::io_context& io, AgentConfig config, std::unique_ptr<Ro
   status_.site_name = config_.site.name;
   status_.dry_run = options_.dry_run;
   status_.sync_reason = "waiting for the prefix sources";
+  if (config_.site.routed_prefix.length() != 0) status_.routed_prefix = config_.site.routed_prefix;
 }
 
 Agent::~Agent() {
@@ -134,6 +135,10 @@ void Agent::use_routed_prefix(const Ipv6Prefix& routed, const std::string& from)
               {"after", routed.to_string()},
               {"note", "channel.use_proxy_prefixes: the proxy's routed prefix replaces site.routed_prefix"}});
   config_.site.routed_prefix = routed;
+  {
+    std::lock_guard lock(status_mutex_);
+    status_.routed_prefix = routed;
+  }
   if (started_rounds_) request_reconcile("routed prefix from proxy " + from + ": " + routed.to_string());
 }
 

@@ -34,6 +34,9 @@ struct AgentStatus {
   std::optional<std::chrono::system_clock::time_point> last_sync;           // last successful round
   std::uint64_t rounds = 0;                                                 // reconcile rounds run
   std::uint64_t writes = 0;  // router writes applied since start
+  // The routed prefix in use (site.routed_prefix, or what a proxy said with channel.use_proxy_prefixes);
+  // what the reports to the proxies carry. nullopt when none is configured.
+  std::optional<Ipv6Prefix> routed_prefix;
 };
 
 // Rendered as JSON for `sixgate-agent status` and the control socket by agent_status_json()

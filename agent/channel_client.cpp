@@ -18,10 +18,6 @@ std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-bool configured(const Ipv6Prefix& p) {
-  return p.length() != 0;
-}
-
 Result<channel::ClientPeer> proxy_peer(const ChannelPeerConfig& proxy) {
   const std::string where = "channel.proxy \"" + proxy.name + "\": ";
   auto address = channel::parse_channel_address(proxy.address);
@@ -56,7 +52,7 @@ Result<channel::ClientOptions> channel_client_options(const AgentConfig& config)
   return options;
 }
 
-channel::AgentReport report_from_status(const AgentStatus& status, const std::optional<Ipv6Prefix>& routed) {
+channel::AgentReport report_from_status(const AgentStatus& status) {
   channel::AgentReport r;
   for (const auto& p : status.prefixes)
     r.prefixes.push_back(
@@ -64,31 +60,23 @@ channel::AgentReport report_from_status(const AgentStatus& status, const std::op
   r.sync = status.sync;
   r.sync_reason = status.sync_reason;
   if (status.last_prefix_change) r.last_change_ms = unix_ms(*status.last_prefix_change);
-  r.routed_prefix = routed;
+  r.routed_prefix = status.routed_prefix;
   return r;
 }
 
-Result<std::unique_ptr<channel::ChannelClient>> start_channel_client(boost::asio::io_context& io,
-                                                                     const AgentConfig& config,
-                                                                     StatusGetter status,
-                                                                     ProxyPrefixesCallback on_proxy_prefixes,
-                                                                     RoutedPrefixGetter routed_prefix) {
+Result<std::unique_ptr<channel::ChannelClient>> start_channel_client(
+    boost::asio::io_context& io, const AgentConfig& config, StatusGetter status,
+    ProxyPrefixesCallback on_proxy_prefixes) {
   if (config.channel.proxies.empty()) return std::unique_ptr<channel::ChannelClient>();
   auto options = channel_client_options(config);
   if (!options) return options.error();
-  if (!routed_prefix) {
-    std::optional<Ipv6Prefix> configured_prefix;
-    if (configured(config.site.routed_prefix)) configured_prefix = config.site.routed_prefix;
-    routed_prefix = [configured_prefix] { return configured_prefix; };
-  }
   channel::ChannelClient::ProxyInfoCallback on_info;
   if (config.channel.use_proxy_prefixes && on_proxy_prefixes)
     on_info = [on_proxy_prefixes](const std::string& proxy, const channel::ProxyInfo& info) {
       on_proxy_prefixes(proxy, info.routed_prefix);
     };
   auto client = channel::ChannelClient::create(
-      io, std::move(*options),
-      [status = std::move(status), routed_prefix] { return report_from_status(status(), routed_prefix()); },
+      io, std::move(*options), [status = std::move(status)] { return report_from_status(status()); },
       std::move(on_info));
   if (!client) return client.error();
   auto started = std::move(client).value();

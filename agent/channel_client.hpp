@@ -26,22 +26,18 @@ using StatusGetter = std::function<AgentStatus()>;
 // With channel.use_proxy_prefixes: called with the routed prefix a proxy says the site has. The agent has no
 // NAT46 setting of its own (the router rules do not need it), so the proxy's NAT46 prefix is only shown.
 using ProxyPrefixesCallback = std::function<void(const std::string& proxy, const Ipv6Prefix& routed)>;
-// The routed prefix the agent uses right now (site.routed_prefix, or what it took from a proxy); nullopt when
-// it has none yet.
-using RoutedPrefixGetter = std::function<std::optional<Ipv6Prefix>()>;
 
 // Checks every [[channel.proxy]] (unique name and address, a unicast address, key file readable, owner-only
 // and long enough) and loads the keys; errors name the proxy, the config key and the file.
 Result<channel::ClientOptions> channel_client_options(const AgentConfig& config);
 
-// The report sent to the proxies for one status snapshot; `routed` is the prefix the agent uses now.
-channel::AgentReport report_from_status(const AgentStatus& status, const std::optional<Ipv6Prefix>& routed);
+// The report sent to the proxies for one status snapshot.
+channel::AgentReport report_from_status(const AgentStatus& status);
 
 // Creates and starts the client when proxies are configured; a null pointer when none are.
-// `routed_prefix` defaults to the configured site.routed_prefix.
 Result<std::unique_ptr<channel::ChannelClient>> start_channel_client(
     boost::asio::io_context& io, const AgentConfig& config, StatusGetter status,
-    ProxyPrefixesCallback on_proxy_prefixes = {}, RoutedPrefixGetter routed_prefix = {});
+    ProxyPrefixesCallback on_proxy_prefixes = {});
 
 // {"daemon":"sixgate-agent","version","healthy","site","agent","dry_run","prefixes":[...],"sync":{...},
 //  "last_change":{...},"channel":<ChannelClient::state_json()>|null}. Unhealthy on a sync error or when the

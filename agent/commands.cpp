@@ -51,19 +51,14 @@ int run_daemon(const AgentConfig& config, routeros::Client& client, bool dry_run
   // failure is logged and the router is still kept right.
   // With channel.use_proxy_prefixes the first configured proxy is the source of truth for the routed prefix
   // (several proxies disagreeing must not make the rule flap); the others only produce mismatch warnings.
-  // routed_now is what the reports carry; it is read and written on the io thread only.
-  std::optional<Ipv6Prefix> routed_now;
-  if (config.site.routed_prefix.length() != 0) routed_now = config.site.routed_prefix;
   ProxyPrefixesCallback from_proxy;
   if (config.channel.use_proxy_prefixes && !config.channel.proxies.empty()) {
-    from_proxy = [&agent, &routed_now, first = config.channel.proxies.front().name](
-                     const std::string& proxy, const Ipv6Prefix& routed) {
-      if (proxy != first) return;
-      agent.use_routed_prefix(routed, proxy);
-      routed_now = routed;
+    from_proxy = [&agent, first = config.channel.proxies.front().name](const std::string& proxy,
+                                                                       const Ipv6Prefix& routed) {
+      if (proxy == first) agent.use_routed_prefix(routed, proxy);
     };
   }
-  auto started = start_channel_client(io, config, status, from_proxy, [&routed_now] { return routed_now; });
+  auto started = start_channel_client(io, config, status, from_proxy);
   if (!started) {
     log::event(spdlog::level::critical, "startup_failed", {{"error", started.error().message}});
     std::cerr << "sixgate-agent: " << started.error().message << "\n";
