@@ -35,6 +35,16 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
 }
 
+// Waits until `fd` has one of `events`; false when the deadline passes first or poll() fails (EINTR retried).
+bool wait_ready(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    int ready = ::poll(&p, 1, remaining_ms(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    return ready > 0;
+  }
+}
+
 // A daemon that hangs with its listen backlog full would block a plain connect() for ever; a Unix socket
 // answers a non-blocking connect() to a full backlog with EAGAIN (no EINPROGRESS), so retry until the
 // deadline.
@@ -47,17 +57,13 @@ Status connect_before(int fd, const sockaddr_un& addr, std::chrono::steady_clock
     if (remaining_ms(deadline) == 0) return make_error("cannot connect: the daemon accepts no connection");
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, remaining_ms(deadline))));
   }
-  for (;;) {
-    pollfd p{fd, POLLOUT, 0};
-    int ready = ::poll(&p, 1, remaining_ms(deadline));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return make_error("cannot connect: no connection before the deadline");
-    int error = 0;
-    socklen_t length = sizeof error;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
-    if (error != 0) return make_error(std::string("cannot connect: ") + std::strerror(error));
-    return ok_status();
-  }
+  if (!wait_ready(fd, POLLOUT, deadline))
+    return make_error("cannot connect: no connection before the deadline");
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+  if (error != 0) return make_error(std::string("cannot connect: ") + std::strerror(error));
+  return ok_status();
 }
 
 Status send_all_before(int fd, const std::string& data, std::chrono::steady_clock::time_point deadline) {
@@ -71,8 +77,7 @@ Status send_all_before(int fd, const std::string& data, std::chrono::steady_cloc
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       return make_error(std::string("send: ") + std::strerror(errno));
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, remaining_ms(deadline)) == 0) return make_error("send: the daemon reads nothing");
+    if (!wait_ready(fd, POLLOUT, deadline)) return make_error("send: the daemon reads nothing");
   }
   return ok_status();
 }
