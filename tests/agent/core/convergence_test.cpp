@@ -36,7 +36,7 @@ TEST_CASE("convergence: writes needed in max_rounds rounds in a row are an error
   REQUIRE(stuck);
   CHECK(stuck->find("still differs after 3 rounds") != std::string::npos);
   CHECK(stuck->find("set /ipv6/firewall/mangle *5 (mangle rule): passthrough=yes") != std::string::npos);
-  CHECK(watch.after_round(d, set_passthrough()));  // stays an error while it lasts
+  CHECK(watch.after_round(d, set_passthrough()));           // stays an error while it lasts
   CHECK(watch.after_round(d, set_passthrough()) == stuck);  // with the same text, so it is reported once
 }
 
