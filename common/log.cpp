@@ -1,15 +1,22 @@
 #include "common/log.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "common/log_batch_sink.hpp"
+
 namespace sixgate::log {
 namespace {
 
 std::atomic<Format> g_format{Format::plain};
+constexpr const char* kAccessLogger = "access";
+constexpr std::size_t kAccessBatchBytes = 32 * 1024;
+// Set by setup(), which runs before any other thread logs.
+std::shared_ptr<spdlog::logger> g_access_owner;
+std::atomic<spdlog::logger*> g_access{nullptr};
 
 std::string json_string(std::string_view s) {
   return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -90,7 +97,8 @@ Result<Format> parse_format(std::string_view text) {
   return make_error("unknown log format '" + bounded(text, 32) + "' (want plain or json)");
 }
 
-Status setup(const std::optional<std::string>& level_flag, const std::optional<std::string>& format_flag) {
+Status setup(const std::optional<std::string>& level_flag, const std::optional<std::string>& format_flag,
+             bool batch_access_lines) {
   auto pick = [](const std::optional<std::string>& flag, const char* env, const char* fallback) {
     if (flag) return *flag;
     const char* e = std::getenv(env);
@@ -101,15 +109,22 @@ Status setup(const std::optional<std::string>& level_flag, const std::optional<s
   auto format = parse_format(pick(format_flag, "SIXGATE_LOG_FORMAT", "plain"));
   if (!format) return format.error();
 
-  auto logger =
-      std::make_shared<spdlog::logger>("sixgate", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  logger->set_level(*level);
-  logger->flush_on(spdlog::level::info);
-  if (*format == Format::json)
-    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
-  else
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
-  spdlog::set_default_logger(logger);
+  // One sink for both loggers, so an event line also writes the access lines gathered before it, in order.
+  auto sink = std::make_shared<LineBatchSink>(STDERR_FILENO, batch_access_lines ? kAccessLogger : "",
+                                              kAccessBatchBytes);
+  auto make = [&](const char* name) {
+    auto logger = std::make_shared<spdlog::logger>(name, sink);
+    logger->set_level(*level);
+    if (*format == Format::json)
+      logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%v})",
+                          spdlog::pattern_time_type::utc);
+    else
+      logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
+    return logger;
+  };
+  g_access_owner = make(kAccessLogger);
+  g_access = g_access_owner.get();
+  spdlog::set_default_logger(make("sixgate"));
   g_format = *format;
   return ok_status();
 }
@@ -146,6 +161,19 @@ void event(spdlog::level::level_enum level, std::string_view name, std::initiali
   auto logger = spdlog::default_logger_raw();
   if (!logger->should_log(level)) return;
   logger->log(level, "{}", format_event(g_format.load(std::memory_order_relaxed), name, fields));
+}
+
+void access(std::string_view name, std::initializer_list<Field> fields) {
+  spdlog::logger* logger = g_access.load(std::memory_order_relaxed);
+  if (!logger) logger = spdlog::default_logger_raw();
+  if (!logger->should_log(spdlog::level::info)) return;
+  logger->log(spdlog::level::info, "{}",
+              format_event(g_format.load(std::memory_order_relaxed), name, fields));
+}
+
+void flush() {
+  if (spdlog::logger* access_logger = g_access.load()) access_logger->flush();
+  spdlog::default_logger_raw()->flush();
 }
 
 void append_hex_escape(std::string& out, unsigned char byte) {

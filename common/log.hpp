@@ -40,7 +40,10 @@ Result<Format> parse_format(std::string_view text);
 
 // Level: the flag if given, else $SIXGATE_LOG_LEVEL, else "info". Format likewise with $SIXGATE_LOG_FORMAT.
 // Logs go to stderr. Returns an error naming the bad value; logging is left at its defaults then.
-Status setup(const std::optional<std::string>& level_flag, const std::optional<std::string>& format_flag);
+// `batch_access_lines`: access() lines are gathered (up to 32 KiB) and written with the next other line or
+// flush() instead of one write each; the caller then calls flush() on a timer and before it exits.
+Status setup(const std::optional<std::string>& level_flag, const std::optional<std::string>& format_flag,
+             bool batch_access_lines = false);
 
 Format current_format();
 
@@ -48,6 +51,13 @@ Format current_format();
 std::string format_event(Format format, std::string_view event, std::initializer_list<Field> fields);
 
 void event(spdlog::level::level_enum level, std::string_view name, std::initializer_list<Field> fields = {});
+
+// An access-log line (level info): batched when setup() was asked to; through the default logger before
+// setup() (as in unit tests that capture it).
+void access(std::string_view name, std::initializer_list<Field> fields);
+
+// Writes what the loggers hold.
+void flush();
 
 // Escapes control, non-ASCII, quote and backslash bytes as \xNN and cuts to at most `max_bytes` input bytes,
 // marking a cut with "...". For any text a client or remote peer chose.

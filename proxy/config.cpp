@@ -41,6 +41,8 @@ constexpr Key kKeys[] = {
     {"resolver", true, false, "DNS server IP[:PORT] (repeatable; default /etc/resolv.conf)"},
     {"log-level", false, false, "trace|debug|info|warn|error (default info)"},
     {"log-format", false, false, "plain | json"},
+    {"access-log-flush", false, false,
+     "write access-log lines in batches at least this often (default 1s; 0: each at once)"},
     {"control-socket", false, false, "control socket path (default /run/sixgate/proxy.sock)"},
 };
 
@@ -287,7 +289,8 @@ Result<ProxyConfig> build_config(const RawValues& raw) {
   for (auto [key, out, zero_ok] : {DurationKey{"hello-timeout", &c.hello_timeout, false},
                                    DurationKey{"connect-timeout", &c.connect_timeout, false},
                                    DurationKey{"idle-timeout", &c.idle_timeout, true},
-                                   DurationKey{"drain-timeout", &c.drain_timeout, true}}) {
+                                   DurationKey{"drain-timeout", &c.drain_timeout, true},
+                                   DurationKey{"access-log-flush", &c.access_log_flush, true}}) {
     if (auto v = one(key)) {
       auto d = parse_duration(*v);
       if (!d) return flag_error(key, d.error());
@@ -542,6 +545,8 @@ ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConf
   if (next.nat46_prefix != running.nat46_prefix) d.refused.emplace_back("nat46-prefix");
   if (next.log_level != running.log_level) d.need_restart.emplace_back("log-level");
   if (next.log_format != running.log_format) d.need_restart.emplace_back("log-format");
+  if ((next.access_log_flush.count() == 0) != (running.access_log_flush.count() == 0))
+    d.need_restart.emplace_back("access-log-flush");
   if (next.workers != running.workers) d.need_restart.emplace_back("workers");
   if (next.control_socket != running.control_socket) d.need_restart.emplace_back("control-socket");
   if (next.channel != running.channel) d.need_restart.emplace_back("channel");
@@ -551,6 +556,8 @@ ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConf
 void keep_restart_only_values(const ProxyConfig& running, ProxyConfig& next) {
   next.log_level = running.log_level;
   next.log_format = running.log_format;
+  if ((next.access_log_flush.count() == 0) != (running.access_log_flush.count() == 0))
+    next.access_log_flush = running.access_log_flush;
   next.workers = running.workers;
   next.control_socket = running.control_socket;
   next.channel = running.channel;

@@ -78,6 +78,9 @@ struct ProxyConfig {
   std::size_t max_hello_bytes = 65536;
 
   std::optional<std::string> log_level, log_format;
+  // Access-log lines are gathered and written together at least this often (and when 32 KiB have gathered,
+  // or another line is logged); 0 writes each at once. A crash loses at most this much of the access log.
+  std::chrono::milliseconds access_log_flush{std::chrono::seconds(1)};
   std::optional<std::string> config_file;
   std::string control_socket = "/run/sixgate/proxy.sock";
   std::optional<ChannelConfig> channel;
@@ -86,7 +89,8 @@ struct ProxyConfig {
 // What a SIGHUP reload finds changed that it cannot apply to a running proxy, as key names.
 // `refused`: listen, mode, nat46-prefix. The sockets, and the meaning of every other key, depend on them, so
 // the reload is refused as a whole and the running configuration kept.
-// `need_restart`: log-level, log-format, workers, control-socket, channel. They take effect only at start;
+// `need_restart`: log-level, log-format, workers, control-socket, channel, and access-log-flush between 0 and
+// a batching interval (a new non-zero interval applies). They take effect only at start;
 // the reload applies everything else and keeps the running values of these (keep_restart_only_values).
 struct ReloadDifferences {
   std::vector<std::string> refused;

@@ -49,18 +49,17 @@ AccessRecord::~AccessRecord() {
 
 void AccessRecord::log(std::string_view outcome, std::string_view reason, const RelayResult& relayed) const {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  log::event(spdlog::level::info, "connection",
-             {{"client", client},
-              {"listener", listener},
-              {"proto", to_string(proto)},
-              {"sni", sni.empty() ? std::string_view("-") : std::string_view(sni)},
-              {"backend", backend},
-              {"src", src},
-              {"up", replayed + relayed.client_to_backend},
-              {"down", relayed.backend_to_client},
-              {"ms", static_cast<std::int64_t>(ms.count())},
-              {"outcome", outcome},
-              {"reason", reason}});
+  log::access("connection", {{"client", client},
+                             {"listener", listener},
+                             {"proto", to_string(proto)},
+                             {"sni", sni.empty() ? std::string_view("-") : std::string_view(sni)},
+                             {"backend", backend},
+                             {"src", src},
+                             {"up", replayed + relayed.client_to_backend},
+                             {"down", relayed.backend_to_client},
+                             {"ms", static_cast<std::int64_t>(ms.count())},
+                             {"outcome", outcome},
+                             {"reason", reason}});
 }
 
 Connection::Connection(WorkerContext& ctx, StreamSocket client, const sockaddr_storage& peer,

@@ -29,9 +29,11 @@ int main(int argc, char** argv) {
     case proxy::ProxyConfig::Action::run:
       break;
   }
-  if (auto s = log::setup(config->log_level, config->log_format); !s) {
+  if (auto s = log::setup(config->log_level, config->log_format, config->access_log_flush.count() > 0); !s) {
     std::fprintf(stderr, "sixgate-proxy: %s\n", s.error().message.c_str());
     return 2;
   }
-  return proxy::run_proxy(*config, args);
+  const int status = proxy::run_proxy(*config, args);
+  log::flush();
+  return status;
 }

@@ -38,7 +38,8 @@ class Server {
       : args_(std::move(args)),
         runtime_(std::make_shared<const RuntimeConfig>(config)),
         signals_(io_),
-        drain_timer_(io_) {}
+        drain_timer_(io_),
+        log_flush_timer_(io_) {}
 
   int run() {
     const auto& cfg = runtime_->config;
@@ -72,6 +73,7 @@ class Server {
     signals_.add(SIGTERM);
     signals_.add(SIGHUP);
     wait_signal();
+    flush_access_log_periodically();
     io_.run();
     for (auto& w : workers_) w->stop_and_join();
     log::event(spdlog::level::info, "stopped", {{"connections_left", active_.load()}});
@@ -87,6 +89,19 @@ class Server {
         return wait_signal();
       }
       drain(sig);
+    });
+  }
+
+  // The worker threads' access-log lines are gathered (log::setup batch_access_lines); this thread writes
+  // them out at the configured interval, which a reload may change.
+  void flush_access_log_periodically() {
+    const auto interval = runtime_->config.access_log_flush;
+    if (interval.count() == 0) return;
+    log_flush_timer_.expires_after(interval);
+    log_flush_timer_.async_wait([this](const error_code& ec) {
+      if (ec) return;
+      log::flush();
+      flush_access_log_periodically();
     });
   }
 
@@ -168,6 +183,7 @@ class Server {
   asio::io_context io_{1};
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer log_flush_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };

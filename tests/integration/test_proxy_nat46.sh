@@ -37,6 +37,11 @@ trap cleanup EXIT
 
 pass() { echo "ok: $*"; }
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+# Access-log lines are written in batches (--access-log-flush, default 1s): wait up to 3 s for one.
+log_wait() {  # log_wait <file> <grep pattern>
+  for _ in $(seq 1 30); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
+  grep -q -- "$2" "$1"
+}
 in_cl() { timeout 20 ip netns exec "$CL" "$@"; }
 
 # --- network -------------------------------------------------------------------------------------------
@@ -330,7 +335,7 @@ fi
 
 # The access log: one line per connection, with the reasons.
 log_has() {
-  if grep -q -- "$2" "$TMP/proxy.log"; then pass "access log: $1"; else fail "access log lacks $1 ($2)"; fi
+  if log_wait "$TMP/proxy.log" "$2"; then pass "access log: $1"; else fail "access log lacks $1 ($2)"; fi
 }
 log_has "a relayed connection with its NAT46 source and backend" 'outcome=relayed.*\|src=64:ff9b:1::c000:202'
 grep 'outcome=relayed' "$TMP/proxy.log" | grep -q 'backend=\[2001:db8:1::7\]:443' &&
@@ -391,7 +396,7 @@ if [ -n "$secs" ] && awk -v s="$secs" 'BEGIN { exit !(s >= 0.5 && s < 5.0) }'; t
 else
   fail "idle timeout: $out"
 fi
-grep -q 'reason=idle_timeout' "$TMP/proxy2.log" && pass "access log: idle_timeout" || fail "access log lacks idle_timeout"
+log_wait "$TMP/proxy2.log" 'reason=idle_timeout' && pass "access log: idle_timeout" || fail "access log lacks idle_timeout"
 # 64 descriptors: the flood runs accept() into EMFILE. It must back off (one log line per episode, little CPU),
 # and accept again once descriptors are free.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -474,7 +479,7 @@ in_cl python3 "$TMP/client.py" flood 9443 2 >/dev/null 2>&1 &
 FLOOD_PID=$!
 sleep 1
 out=$(in_cl curl -sk --max-time 5 --resolve app.test:9443:192.0.2.1 https://app.test:9443/ 2>&1 || true)
-if ! grep -q "peer=" <<<"$out" && grep -q 'reason=max_connections' "$TMP/proxy3.log"; then
+if ! grep -q "peer=" <<<"$out" && log_wait "$TMP/proxy3.log" 'reason=max_connections'; then
   pass "--max-connections 2: a third connection is closed and logged"
 else
   fail "--max-connections: $out"
@@ -499,12 +504,12 @@ expect "after a refused reload, the whole old configuration (tcp mode) still run
 
 out=$(client tls app.test 9445)
 expect "a closed backend port: the client gets internal_error" "INTERNAL_ERROR" "$out"
-grep -q 'reason="connect_failed:Connection refused"' "$TMP/proxy5.log" && pass "access log: connect_failed:Connection refused" ||
+log_wait "$TMP/proxy5.log" 'reason="connect_failed:Connection refused"' && pass "access log: connect_failed:Connection refused" ||
   fail "access log lacks connect_failed ($(grep 'event\|connection' "$TMP/proxy5.log" | tail -1))"
 # A handshake record of length zero: a malformed hello gets a plain close, nothing sent.
 out=$(client raw 9445 1603010000)
 expect "a malformed hello over the wire is closed without a reply" "closed got=b''" "$out"
-grep -q 'reason=bad_hello:bad_record' "$TMP/proxy5.log" && pass "access log: bad_hello:bad_record" ||
+log_wait "$TMP/proxy5.log" 'reason=bad_hello:bad_record' && pass "access log: bad_hello:bad_record" ||
   fail "access log lacks bad_hello:bad_record"
 out=$(in_cl curl -sk --max-time 10 --resolve app.test:9444:192.0.2.1 https://app.test:9444/ 2>&1 || true)
 expect "-mode unix -proxy-proto: socket app.test, PROXY v2 header with the client address" \

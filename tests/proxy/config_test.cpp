@@ -235,3 +235,31 @@ TEST_CASE("a reload that changes listen, mode or nat46-prefix is refused, and re
   CHECK(reload_differences(*running, applied).need_restart.empty());
   CHECK(applied.backend_cidr6 == running->backend_cidr6);
 }
+
+TEST_CASE(
+    "access-log-flush: 1s by default, 0 writes each line; switching batching on or off needs a restart") {
+  const std::vector<std::string> base{"-listen",     "tcp:443",       "-nat46-prefix",
+                                      "64:ff9b:1::", "-backend-cidr", "2001:db8:1::/64"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return parse_proxy_args(args);
+  };
+  auto batched = with({});
+  REQUIRE(batched.ok());
+  CHECK(batched->access_log_flush == std::chrono::seconds(1));
+  auto each = with({"--access-log-flush", "0"});
+  REQUIRE(each.ok());
+  CHECK(each->access_log_flush.count() == 0);
+  auto bad = with({"--access-log-flush", "soon"});
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.error().message, Catch::Contains("access-log-flush"));
+
+  auto slower = with({"--access-log-flush", "250ms"});
+  REQUIRE(slower.ok());
+  CHECK(reload_differences(*batched, *slower).need_restart.empty());  // a new interval applies
+  CHECK(reload_differences(*batched, *each).need_restart == std::vector<std::string>{"access-log-flush"});
+  ProxyConfig applied = *each;
+  keep_restart_only_values(*batched, applied);
+  CHECK(applied.access_log_flush == std::chrono::seconds(1));
+}
