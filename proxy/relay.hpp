@@ -3,7 +3,8 @@
 // driven by readiness waits on the worker's io_context, with a read/write copy fallback when splice is not
 // possible. A direction that reaches EOF on its source shuts down writing on its destination once its pipe is
 // drained (half-close goes both ways); the relay ends when both directions have, or on the first error, or
-// after `idle_timeout` without a byte moving (0 = never).
+// after `idle_timeout` without a byte moving (0 = never). A direction waiting for its destination parks its
+// source (a raised receive low-water mark) so the source's arriving bytes do not wake the worker meanwhile.
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -50,6 +51,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable {
     std::uint64_t bytes = 0;
     bool eof = false, finished = false, waiting = false;
     bool src_drained = false;  // a small flight was read: wait for the source before reading again
+    bool src_parked = false;   // the source's receive low-water mark is raised (see park_source)
     bool copy_mode = false;
     std::unique_ptr<char[]> buffer;  // copy mode only
     std::size_t buffer_start = 0, buffer_end = 0;
@@ -59,6 +61,8 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable {
   bool pump_splice(Direction& d);  // false: waiting or finished
   bool pump_copy(Direction& d);
   void wait(Direction& d, StreamSocket& s, bool for_write);
+  void wait_for_destination(Direction& d);
+  void wait_for_source(Direction& d);
   void fail(const char* side, int err);
   void finish(const std::string& outcome, bool stopped = false);  // stopped: by stop()
   void arm_idle_timer();

@@ -1,5 +1,6 @@
 // The splice relay between two socket pairs: bytes arrive unchanged both ways, half-close travels in both
 // directions, and the result counts the bytes.
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,20 +16,51 @@ namespace asio = boost::asio;
 
 namespace {
 
+enum class Transport { unix_stream, tcp_loopback };
+
+// A connected pair of non-blocking stream sockets: a socketpair, or TCP over 127.0.0.1 where the test needs
+// TCP's own behaviour (the receive low-water mark).
 struct Pair {
+  Transport transport;
   int outer = -1;  // the test's end (client or backend)
   int inner = -1;  // the end the relay gets
-  Pair() {
-    int fds[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
-    outer = fds[0];
-    inner = fds[1];
+  explicit Pair(Transport t = Transport::unix_stream) : transport(t) {
+    if (t == Transport::unix_stream) {
+      int fds[2];
+      REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+      outer = fds[0];
+      inner = fds[1];
+      return;
+    }
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(listener, 1) == 0);
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    outer = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(::connect(outer, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    inner = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    ::close(listener);
+    REQUIRE(inner >= 0);
   }
   ~Pair() { ::close(outer); }
 };
 
-StreamSocket adopt(asio::io_context& io, int fd) {
-  return StreamSocket(io, asio::generic::stream_protocol(AF_UNIX, 0), fd);
+StreamSocket adopt(asio::io_context& io, const Pair& p) {
+  return p.transport == Transport::unix_stream
+             ? StreamSocket(io, asio::generic::stream_protocol(AF_UNIX, 0), p.inner)
+             : StreamSocket(io, asio::generic::stream_protocol(AF_INET, IPPROTO_TCP), p.inner);
+}
+
+int receive_low_water(int fd) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  REQUIRE(::getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &value, &len) == 0);
+  return value;
 }
 
 void run_until(asio::io_context& io, const std::function<bool()>& done) {
@@ -61,8 +93,11 @@ struct RelayRig {
   std::optional<RelayResult> result;
   std::shared_ptr<Relay> relay;
 
-  explicit RelayRig(std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0))
-      : relay(std::make_shared<Relay>(adopt(io, client.inner), adopt(io, backend.inner), pipes, idle_timeout,
+  explicit RelayRig(std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0),
+                    Transport transport = Transport::unix_stream)
+      : client(transport),
+        backend(transport),
+        relay(std::make_shared<Relay>(adopt(io, client), adopt(io, backend), pipes, idle_timeout,
                                       [this](const RelayResult& r) { result = r; })) {}
   void wait_for_end() {
     run_until(io, [&] { return result.has_value(); });
@@ -160,4 +195,46 @@ TEST_CASE("relay: small flights back and forth are each delivered without waitin
   relay->stop("test_end");
   REQUIRE(result.has_value());
   CHECK(result->stopped);
+}
+
+TEST_CASE("relay: a source parked while its destination is full wakes the relay again for a small flight") {
+  // While the backend does not read, the relay raises the client socket's receive low-water mark so arriving
+  // bytes do not wake it for nothing; once the backend has taken everything, the mark must be back at 1, or
+  // a few bytes from the client would never be noticed.
+  RelayRig rig(std::chrono::milliseconds(0), Transport::tcp_loopback);
+  auto& [io, client, backend, pipes, result, relay] = rig;
+  relay->start();
+  const std::string block(65536, 'b');
+  std::uint64_t sent = 0;
+  int idle_rounds = 0;
+  for (int i = 0; i < 2000 && idle_rounds < 20; ++i) {  // fill everything up to the client's send buffer
+    ssize_t n = ::send(client.outer, block.data(), block.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<std::uint64_t>(n);
+      idle_rounds = 0;
+    } else {
+      ++idle_rounds;
+    }
+    io.restart();
+    io.run_for(std::chrono::milliseconds(n > 0 ? 0 : 5));
+  }
+  REQUIRE(idle_rounds >= 20);
+  CHECK(receive_low_water(client.inner) > 1);  // parked
+
+  std::uint64_t received = 0;
+  run_until(io, [&] {
+    char buf[65536];
+    for (ssize_t n; (n = ::recv(backend.outer, buf, sizeof buf, MSG_DONTWAIT)) > 0;)
+      received += static_cast<std::uint64_t>(n);
+    return received >= sent;
+  });
+  REQUIRE(received == sent);
+  run_until(io, [&] { return receive_low_water(client.inner) == 1; });
+  CHECK(receive_low_water(client.inner) == 1);
+
+  const std::string ping = "ping";
+  send_all(client.outer, ping);
+  CHECK(read_all_available(backend.outer, ping.size(), io) == ping);
+  CHECK_FALSE(result.has_value());
+  relay->stop("test_end");
 }
