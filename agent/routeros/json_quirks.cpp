@@ -1,36 +1,11 @@
 #include "agent/routeros/json_quirks.hpp"
 
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 
 namespace sixgate::agent::routeros {
 
 namespace {
-
-// Length of the well-formed UTF-8 sequence starting at body[i], or 0 when it is not one.
-std::size_t utf8_sequence_length(std::string_view body, std::size_t i) {
-  auto c = static_cast<unsigned char>(body[i]);
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > body.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    auto b = static_cast<unsigned char>(body[i + k]);
-    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
-  }
-  return len;
-}
 
 void append_u00(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -75,7 +50,7 @@ std::string escape_control_chars_in_strings(std::string_view body) {
           append_u00(out, c);
         } else if (c < 0x80) {
           out += ch;
-        } else if (std::size_t len = utf8_sequence_length(body, i); len > 0) {
+        } else if (std::size_t len = decode_utf8(body.substr(i)).length; len > 0) {
           out.append(body.substr(i, len));
           i += len - 1;
         } else {

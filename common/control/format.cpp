@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 
 namespace sixgate::control {
 
@@ -51,35 +52,6 @@ std::string format_unix_ms(const nlohmann::json& ms) {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at the start of `text` and its code point; 0 when it is not valid.
-std::size_t utf8_sequence(std::string_view text, char32_t& code_point) {
-  const auto lead = static_cast<unsigned char>(text[0]);
-  std::size_t length = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    code_point = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    code_point = lead & 0x0F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    code_point = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if ((byte & 0xC0) != 0x80) return 0;
-    code_point = (code_point << 6) | (byte & 0x3F);
-  }
-  const char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code_point < smallest[length] || code_point > 0x10FFFF ||
-      (code_point >= 0xD800 && code_point <= 0xDFFF))
-    return 0;
-  return length;
-}
-
 // C1 controls, and characters that reorder or break the displayed text (bidi embeddings, overrides and
 // isolates, line/paragraph separators).
 bool invisible_control(char32_t c) {
@@ -103,18 +75,17 @@ std::string terminal_safe(std::string_view text) {
       text.remove_prefix(1);
       continue;
     }
-    char32_t code_point = 0;
-    std::size_t length = u >= 0x80 ? utf8_sequence(text, code_point) : 0;
-    if (length == 0) {
+    const Utf8Char c = u >= 0x80 ? decode_utf8(text) : Utf8Char{};
+    if (c.length == 0) {
       append_escaped(out, text.substr(0, 1));
       text.remove_prefix(1);
       continue;
     }
-    if (invisible_control(code_point))
-      append_escaped(out, text.substr(0, length));
+    if (invisible_control(c.code_point))
+      append_escaped(out, text.substr(0, c.length));
     else
-      out.append(text.substr(0, length));
-    text.remove_prefix(length);
+      out.append(text.substr(0, c.length));
+    text.remove_prefix(c.length);
   }
   return out;
 }
