@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 
 namespace sixgate::proxy {
 
@@ -23,16 +22,23 @@ constexpr std::size_t kCopyBuffer = 16384;
 // meanwhile, so nothing is missed. Bulk reads are larger and keep reading while the sender keeps sending.
 constexpr std::size_t kSmallFlight = 16384;
 
-// Asio registers every socket for EPOLLIN, edge-triggered, for its whole life, so while a direction waits for
-// its destination to take bytes, each segment that reaches its source wakes the worker for nothing (a bulk
-// download from a fast backend to a slower client: ~15 empty wake-ups per real one). A receive low-water
-// mark above what the receive buffer can hold keeps TCP from signalling the source until the buffer is nearly
-// full (the kernel caps the value at half the largest receive buffer) or the peer closes. splice() and
-// recv() on a non-blocking socket still return whatever is there. Set back to 1 before waiting on the source.
-constexpr int kParkedLowWater = std::numeric_limits<int>::max();
-
 bool set_receive_low_water(int fd, int bytes) {
   return ::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) == 0;
+}
+
+// Asio registers every socket for EPOLLIN, edge-triggered, for its whole life, so while a direction waits for
+// its destination to take bytes, each segment that reaches its source wakes the worker for nothing (a bulk
+// download from a fast backend to a slower client: ~15 empty wake-ups per real one). A receive low-water mark
+// of half the receive buffer keeps TCP from signalling the source until about as much as its window allows
+// has arrived (TCP advertises about half the buffer), or the peer closes. Half, not more: Linux grows the
+// receive buffer to fit a larger mark (up to tcp_rmem's maximum, 32 MiB on some hosts), which would let one
+// parked connection hold that much. splice() and recv() on a non-blocking socket still return whatever is
+// there; the mark goes back to 1 before the relay waits on the source.
+bool park_source(int fd) {
+  int buffer = 0;
+  socklen_t len = sizeof buffer;
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, &len) != 0 || buffer < 4) return false;
+  return set_receive_low_water(fd, buffer / 2);
 }
 }  // namespace
 
@@ -206,7 +212,7 @@ bool Relay::pump_copy(Direction& d) {
 
 // A failed setsockopt only costs the empty wake-ups it would have saved, so it is not an error.
 void Relay::wait_for_destination(Direction& d) {
-  if (!d.eof && !d.src_parked) d.src_parked = set_receive_low_water(d.src->native_handle(), kParkedLowWater);
+  if (!d.eof && !d.src_parked) d.src_parked = park_source(d.src->native_handle());
   wait(d, *d.dst, true);
 }
 

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -54,6 +55,20 @@ StreamSocket adopt(asio::io_context& io, const Pair& p) {
   return p.transport == Transport::unix_stream
              ? StreamSocket(io, asio::generic::stream_protocol(AF_UNIX, 0), p.inner)
              : StreamSocket(io, asio::generic::stream_protocol(AF_INET, IPPROTO_TCP), p.inner);
+}
+
+int largest_tcp_receive_buffer() {
+  std::ifstream in("/proc/sys/net/ipv4/tcp_rmem");
+  int min = 0, initial = 0, max = 0;
+  REQUIRE(in >> min >> initial >> max);
+  return max;
+}
+
+int receive_buffer(int fd) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  REQUIRE(::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &len) == 0);
+  return value;
 }
 
 int receive_low_water(int fd) {
@@ -220,6 +235,10 @@ TEST_CASE("relay: a source parked while its destination is full wakes the relay 
   }
   REQUIRE(idle_rounds >= 20);
   CHECK(receive_low_water(client.inner) > 1);  // parked
+  // Without growing the buffer to fit the mark: a mark above half the buffer makes Linux raise the buffer, up
+  // to tcp_rmem's maximum.
+  CHECK(receive_low_water(client.inner) <= receive_buffer(client.inner) / 2);
+  CHECK(receive_buffer(client.inner) < largest_tcp_receive_buffer());
 
   std::uint64_t received = 0;
   run_until(io, [&] {
