@@ -157,23 +157,30 @@ std::string format_event(Format format, std::string_view name, std::initializer_
   return out;
 }
 
-void event(spdlog::level::level_enum level, std::string_view name, std::initializer_list<Field> fields) {
-  auto logger = spdlog::default_logger_raw();
+namespace {
+void emit(spdlog::logger* logger, spdlog::level::level_enum level, std::string_view name,
+          std::initializer_list<Field> fields) {
   if (!logger->should_log(level)) return;
   logger->log(level, "{}", format_event(g_format.load(std::memory_order_relaxed), name, fields));
 }
 
-void access(std::string_view name, std::initializer_list<Field> fields) {
+spdlog::logger* access_logger() {
   spdlog::logger* logger = g_access.load(std::memory_order_relaxed);
-  if (!logger) logger = spdlog::default_logger_raw();
-  if (!logger->should_log(spdlog::level::info)) return;
-  logger->log(spdlog::level::info, "{}",
-              format_event(g_format.load(std::memory_order_relaxed), name, fields));
+  return logger ? logger : spdlog::default_logger_raw();
+}
+}  // namespace
+
+void event(spdlog::level::level_enum level, std::string_view name, std::initializer_list<Field> fields) {
+  emit(spdlog::default_logger_raw(), level, name, fields);
 }
 
+void access(std::string_view name, std::initializer_list<Field> fields) {
+  emit(access_logger(), spdlog::level::info, name, fields);
+}
+
+// After setup() both loggers share one sink: flushing the access logger writes everything gathered.
 void flush() {
-  if (spdlog::logger* access_logger = g_access.load()) access_logger->flush();
-  spdlog::default_logger_raw()->flush();
+  access_logger()->flush();
 }
 
 void append_hex_escape(std::string& out, unsigned char byte) {
