@@ -537,6 +537,13 @@ Result<ProxyConfig> parse_proxy_args(std::vector<std::string> args) {
   return parse_impl(std::move(args), std::nullopt, "");
 }
 
+namespace {
+// Batching is chosen when logging is set up; a reload can change the interval but not switch it on or off.
+bool switches_access_log_batching(const ProxyConfig& running, const ProxyConfig& next) {
+  return (next.access_log_flush.count() == 0) != (running.access_log_flush.count() == 0);
+}
+}  // namespace
+
 ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConfig& next) {
   ReloadDifferences d;
   if (!std::ranges::equal(next.listen, running.listen, {}, &ListenSpec::text, &ListenSpec::text))
@@ -545,8 +552,7 @@ ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConf
   if (next.nat46_prefix != running.nat46_prefix) d.refused.emplace_back("nat46-prefix");
   if (next.log_level != running.log_level) d.need_restart.emplace_back("log-level");
   if (next.log_format != running.log_format) d.need_restart.emplace_back("log-format");
-  if ((next.access_log_flush.count() == 0) != (running.access_log_flush.count() == 0))
-    d.need_restart.emplace_back("access-log-flush");
+  if (switches_access_log_batching(running, next)) d.need_restart.emplace_back("access-log-flush");
   if (next.workers != running.workers) d.need_restart.emplace_back("workers");
   if (next.control_socket != running.control_socket) d.need_restart.emplace_back("control-socket");
   if (next.channel != running.channel) d.need_restart.emplace_back("channel");
@@ -556,8 +562,7 @@ ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConf
 void keep_restart_only_values(const ProxyConfig& running, ProxyConfig& next) {
   next.log_level = running.log_level;
   next.log_format = running.log_format;
-  if ((next.access_log_flush.count() == 0) != (running.access_log_flush.count() == 0))
-    next.access_log_flush = running.access_log_flush;
+  if (switches_access_log_batching(running, next)) next.access_log_flush = running.access_log_flush;
   next.workers = running.workers;
   next.control_socket = running.control_socket;
   next.channel = running.channel;
