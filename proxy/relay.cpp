@@ -65,8 +65,8 @@ void Relay::start() {
   arm_idle_timer();
   // The backend has just been handed the client's first flight and the client waits for its answer, so a
   // splice now would only say EAGAIN on both sides; waiting first reports any bytes that are already there.
-  wait(up_, client_, false);
-  wait(down_, backend_, false);
+  wait_for_source(up_);
+  wait_for_source(down_);
 }
 
 void Relay::arm_idle_timer() {
@@ -213,7 +213,7 @@ bool Relay::pump_copy(Direction& d) {
 // A failed setsockopt only costs the empty wake-ups it would have saved, so it is not an error.
 void Relay::wait_for_destination(Direction& d) {
   if (!d.eof && !d.src_parked) d.src_parked = park_source(d.src->native_handle());
-  wait(d, *d.dst, true);
+  wait(d, true);
 }
 
 void Relay::wait_for_source(Direction& d) {
@@ -221,12 +221,13 @@ void Relay::wait_for_source(Direction& d) {
     if (!set_receive_low_water(d.src->native_handle(), 1)) return fail(d.src_name, errno);
     d.src_parked = false;
   }
-  wait(d, *d.src, false);
+  wait(d, false);
 }
 
-void Relay::wait(Direction& d, StreamSocket& s, bool for_write) {
+void Relay::wait(Direction& d, bool for_write) {
   d.waiting = true;
   const char* side = for_write ? d.dst_name : d.src_name;
+  StreamSocket& s = for_write ? *d.dst : *d.src;
   s.async_wait(for_write ? StreamSocket::wait_write : StreamSocket::wait_read,
                [self = shared_from_this(), &d, side](const boost::system::error_code& ec) {
                  d.waiting = false;

@@ -60,7 +60,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable {
   void pump(Direction& d);
   bool pump_splice(Direction& d);  // false: waiting or finished
   bool pump_copy(Direction& d);
-  void wait(Direction& d, StreamSocket& s, bool for_write);
+  void wait(Direction& d, bool for_write);  // for the destination to take bytes, else for the source
   void wait_for_destination(Direction& d);
   void wait_for_source(Direction& d);
   void fail(const char* side, int err);
