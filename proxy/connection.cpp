@@ -379,17 +379,23 @@ void Connection::replay() {
 }
 
 // From here on the Relay owns the sockets and the AccessRecord, and takes this connection's place in
-// ctx_.live; this Connection object goes away as soon as the handler that called us returns.
+// ctx_.live; this Connection object goes away as soon as the handler that called us returns. The sockets
+// leave the io_context (they are non-blocking already: Asio made them so for its first read or write).
 void Connection::start_relay() {
   phase_ = Phase::over;
   cancel_deadline();
+  error_code client_ec, backend_ec;
+  const int client_fd = client_.release(client_ec);
+  const int backend_fd = backend_.release(backend_ec);
   auto relay = std::make_shared<Relay>(
-      std::move(client_), std::move(backend_), ctx_.pipes, runtime_->config.idle_timeout,
+      client_fd, backend_fd, *ctx_.poller, ctx_.pipes, ctx_.io.get_executor(), runtime_->config.idle_timeout,
       [record = record_, &live = ctx_.live, slot = slot_](const RelayResult& r) {
         live.remove(slot);
         record->log(r.stopped ? "stopped" : "relayed", r.outcome, r);
       });
   ctx_.live.replace(slot_, relay);
+  if (client_ec || backend_ec)
+    return relay->stop("release_failed:" + (client_ec ? client_ec : backend_ec).message());
   relay->start();
 }
 

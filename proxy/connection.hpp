@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -24,6 +25,8 @@
 #include "proxy/worker_context.hpp"
 
 namespace sixgate::proxy {
+
+using StreamSocket = boost::asio::generic::stream_protocol::socket;
 
 // What the connection's access-log line needs. It outlives the Connection once the relay has taken over (an
 // idle relayed connection then costs the Relay and this record only), and it holds the connection's place in

@@ -1,11 +1,12 @@
 #pragma once
 // The byte relay between a routed client and its backend: splice(2) through a pooled pipe per direction,
-// driven by readiness waits on the worker's io_context, with a read/write copy fallback when splice is not
-// possible. A direction that reaches EOF on its source shuts down writing on its destination once its pipe is
-// drained (half-close goes both ways); the relay ends when both directions have, or on the first error, or
-// after `idle_timeout` without a byte moving (0 = never). A direction waiting for its destination parks its
-// source (a raised receive low-water mark) so the source's arriving bytes do not wake the worker meanwhile.
-#include <boost/asio/generic/stream_protocol.hpp>
+// driven by edge-triggered readiness from the worker's ReadinessPoller, with a read/write copy fallback when
+// splice is not possible. A direction that reaches EOF on its source shuts down writing on its destination
+// once its pipe is drained (half-close goes both ways); the relay ends when both directions have, or on the
+// first error, or after `idle_timeout` without a byte moving (0 = never). A direction waiting for its
+// destination parks its source (a raised receive low-water mark) so the source's arriving bytes do not wake
+// the worker meanwhile.
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -16,10 +17,9 @@
 
 #include "proxy/live_connections.hpp"
 #include "proxy/pipe_pool.hpp"
+#include "proxy/readiness_poller.hpp"
 
 namespace sixgate::proxy {
-
-using StreamSocket = boost::asio::generic::stream_protocol::socket;
 
 struct RelayResult {
   std::uint64_t client_to_backend = 0;
@@ -29,51 +29,66 @@ struct RelayResult {
   bool stopped = false;  // ended by stop(), not by the peers or the idle timeout
 };
 
-// Both sockets must already be non-blocking (O_NONBLOCK), as an accepted socket is after its first Asio read
-// and start_connect()'s sockets are from the start.
-class Relay : public std::enable_shared_from_this<Relay>, public Stoppable {
+// Takes ownership of both descriptors, which must be connected, non-blocking stream sockets that no one else
+// holds (not registered with an io_context, not duplicated).
+class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, public ReadinessPoller::Listener {
  public:
   using Done = std::function<void(const RelayResult&)>;
 
-  Relay(StreamSocket client, StreamSocket backend, PipePool& pipes, std::chrono::milliseconds idle_timeout,
-        Done done);
+  Relay(int client_fd, int backend_fd, ReadinessPoller& poller, PipePool& pipes,
+        boost::asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done);
+  ~Relay() override;
+  Relay(const Relay&) = delete;
+  Relay& operator=(const Relay&) = delete;
+
   void start();
   void stop(std::string_view reason) override;  // closes both sockets; Done runs once, with stopped set
+  void on_ready(std::uint32_t tag, std::uint32_t events) override;
 
  private:
+  // What is known about one socket: an edge said it was ready, and no call has said EAGAIN since.
+  struct Side {
+    int fd = -1;
+    const char* name;
+    bool readable = false;
+    bool writable = true;  // a connected socket with an empty send buffer
+    bool peer_closed =
+        false;  // reported hang-up or error: read until the call says so, a short read is not the end
+    std::optional<ReadinessPoller::Token> token;
+  };
   struct Direction {
-    StreamSocket* src;
-    StreamSocket* dst;
-    const char* src_name;
-    const char* dst_name;
+    Side* src;
+    Side* dst;
     std::optional<Pipe> pipe;
     std::size_t in_pipe = 0;
     std::uint64_t bytes = 0;
-    bool eof = false, finished = false, waiting = false;
-    bool src_drained = false;  // a small flight was read: wait for the source before reading again
-    bool src_parked = false;   // the source's receive low-water mark is raised (see park_source)
+    bool eof = false, finished = false;
+    bool src_parked = false;  // the source's receive low-water mark is raised (see park_source)
     bool copy_mode = false;
     std::unique_ptr<char[]> buffer;  // copy mode only
     std::size_t buffer_start = 0, buffer_end = 0;
   };
+  enum class Step { progress, blocked, over };
 
   void pump(Direction& d);
-  bool pump_splice(Direction& d);  // false: waiting or finished
-  bool pump_copy(Direction& d);
-  void wait(Direction& d, bool for_write);  // for the destination to take bytes, else for the source
-  void wait_for_destination(Direction& d);
-  void wait_for_source(Direction& d);
-  void fail(const char* side, int err);
+  Step step_splice(Direction& d);
+  Step step_copy(Direction& d);
+  Step end_of_direction(Direction& d);
+  bool settle(Direction& d);  // parks or unparks the source for the wait ahead; true: try again first
+  void fail(const Side& side, int err);
   void finish(const std::string& outcome, bool stopped = false);  // stopped: by stop()
   void arm_idle_timer();
 
-  StreamSocket client_, backend_;
+  Side client_, backend_;
+  ReadinessPoller& poller_;
   PipePool& pipes_;
+  boost::asio::any_io_executor executor_;
   std::chrono::milliseconds idle_timeout_;
   Done done_;
   Direction up_, down_;
   std::optional<boost::asio::steady_timer> idle_timer_;  // only with an idle timeout
   std::chrono::steady_clock::time_point last_activity_;
+  bool continuation_posted_ = false;
   bool over_ = false;
 };
 

@@ -45,6 +45,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const RuntimeConfig> runtime, std
            .runtime = std::move(runtime),
            .resolver = nullptr,
            .pipes = {},
+           .poller = nullptr,
            .active = active,
            .live = {}} {}
 
@@ -56,6 +57,9 @@ Status Worker::prepare() {
   auto resolver = Resolver::create(io_, resolver_settings(ctx_.runtime->config));
   if (!resolver) return resolver.error();
   ctx_.resolver = *resolver;
+  auto poller = ReadinessPoller::create(io_);
+  if (!poller) return poller.error();
+  ctx_.poller = std::move(poller).value();
   for (const auto& spec : ctx_.runtime->config.listen) {
     auto fd = open_listener(spec);
     if (!fd) return fd.error();

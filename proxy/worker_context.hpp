@@ -10,6 +10,7 @@
 #include "proxy/core/policy.hpp"
 #include "proxy/live_connections.hpp"
 #include "proxy/pipe_pool.hpp"
+#include "proxy/readiness_poller.hpp"
 #include "proxy/resolver.hpp"
 
 namespace sixgate::proxy {
@@ -27,6 +28,7 @@ struct WorkerContext {
   std::shared_ptr<const RuntimeConfig> runtime;
   std::shared_ptr<Resolver> resolver;
   PipePool pipes;
+  std::unique_ptr<ReadinessPoller> poller;  // the relays' sockets; set by Worker::prepare()
   std::atomic<std::size_t>& active;
   LiveConnections live;
 };

@@ -126,7 +126,13 @@ struct Harness {
     auto parsed = parse_proxy_args({"-listen", "tcp:5432", "-mode", "unix", "-unix-directory", dir.path(),
                                     "--connect-timeout", connect_timeout, "--hello-timeout", hello_timeout});
     REQUIRE(parsed.ok());
-    ctx.reset(new WorkerContext{io, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, active, {}});
+    ctx.reset(new WorkerContext{io,
+                                std::make_shared<const RuntimeConfig>(*parsed),
+                                nullptr,
+                                {},
+                                ReadinessPoller::create(io).value(),
+                                active,
+                                {}});
   }
   // A connection from 192.0.2.2:40000 on `client`'s inner end.
   void accept(ClientPair& client) {

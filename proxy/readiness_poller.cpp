@@ -1,0 +1,101 @@
+#include "proxy/readiness_poller.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace sixgate::proxy {
+
+namespace {
+constexpr int kBatch = 256;
+// Full batches in a row before the poller lets the io_context's other work (accepts, timers) run; the events
+// left stay in the set and come back at once.
+constexpr int kBatchesPerTurn = 4;
+
+ReadinessPoller::Token make_token(std::uint32_t index, std::uint32_t generation) {
+  return (static_cast<std::uint64_t>(generation) << 32) | index;
+}
+}  // namespace
+
+Result<std::unique_ptr<ReadinessPoller>> ReadinessPoller::create(boost::asio::io_context& io) {
+  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return make_error(std::string("epoll_create1: ") + std::strerror(errno));
+  return std::unique_ptr<ReadinessPoller>(new ReadinessPoller(io, fd));
+}
+
+ReadinessPoller::ReadinessPoller(boost::asio::io_context& io, int epoll_fd)
+    : epoll_fd_(epoll_fd), waiter_(io, epoll_fd) {}
+
+ReadinessPoller::~ReadinessPoller() {
+  boost::system::error_code ignored;
+  waiter_.close(ignored);  // closes epoll_fd_; the listeners (and the sockets they own) go with entries_
+}
+
+Result<ReadinessPoller::Token> ReadinessPoller::watch(int fd, std::shared_ptr<Listener> listener,
+                                                      std::uint32_t tag) {
+  std::uint32_t index;
+  if (free_.empty()) {
+    index = static_cast<std::uint32_t>(entries_.size());
+    entries_.emplace_back();
+  } else {
+    index = free_.back();
+    free_.pop_back();
+  }
+  Entry& e = entries_[index];
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = make_token(index, e.generation);
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    const int err = errno;
+    free_.push_back(index);
+    return make_error(std::string("epoll_ctl(ADD): ") + std::strerror(err));
+  }
+  e.listener = std::move(listener);
+  e.tag = tag;
+  arm();
+  return ev.data.u64;
+}
+
+void ReadinessPoller::forget(Token token) {
+  const auto index = static_cast<std::uint32_t>(token);
+  if (index >= entries_.size() || entries_[index].generation != static_cast<std::uint32_t>(token >> 32))
+    return;
+  Entry& e = entries_[index];
+  ++e.generation;
+  e.listener.reset();
+  free_.push_back(index);
+}
+
+void ReadinessPoller::arm() {
+  if (armed_) return;
+  armed_ = true;
+  waiter_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       armed_ = false;
+                       if (ec) return;  // closed: the poller is going away
+                       collect();
+                     });
+}
+
+void ReadinessPoller::collect() {
+  std::array<epoll_event, kBatch> events;
+  for (int batch = 0; batch < kBatchesPerTurn; ++batch) {
+    const int n = ::epoll_wait(epoll_fd_, events.data(), kBatch, 0);
+    for (int i = 0; i < n; ++i) {
+      const Token token = events[i].data.u64;
+      const auto index = static_cast<std::uint32_t>(token);
+      if (index >= entries_.size() || entries_[index].generation != static_cast<std::uint32_t>(token >> 32))
+        continue;  // forgotten earlier in this turn
+      // A copy: the call may forget this entry (dropping the poller's reference) or watch new ones (moving
+      // entries_).
+      auto listener = entries_[index].listener;
+      listener->on_ready(entries_[index].tag, events[i].events);
+    }
+    if (n < kBatch) break;  // n < 0 is EINTR at worst (timeout 0): the re-armed wait tries again
+  }
+  if (watched() > 0) arm();
+}
+
+}  // namespace sixgate::proxy
