@@ -1,0 +1,157 @@
+// The worker's edge-triggered epoll set: a socket that is already ready is reported when it joins, every new
+// arrival raises a new edge, and a forgotten token gets no more calls, not even for an event collected in the
+// same turn.
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "proxy/readiness_poller.hpp"
+
+using namespace sixgate::proxy;
+
+namespace {
+
+struct SocketPair {
+  int a = -1, b = -1;
+  SocketPair() {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+    a = fds[0];
+    b = fds[1];
+  }
+  ~SocketPair() {
+    if (a >= 0) ::close(a);
+    if (b >= 0) ::close(b);
+  }
+};
+
+struct Call {
+  std::uint32_t tag;
+  std::uint32_t events;
+};
+
+class Recorder : public ReadinessPoller::Listener {
+ public:
+  std::vector<Call> calls;
+  std::function<void()> on_call;
+  void on_ready(std::uint32_t tag, std::uint32_t events) override {
+    calls.push_back({tag, events});
+    if (on_call) on_call();
+  }
+};
+
+void turn(boost::asio::io_context& io) {
+  io.restart();
+  io.run_for(std::chrono::milliseconds(20));
+}
+
+void drain(int fd) {
+  char buf[256];
+  while (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+  }
+}
+
+}  // namespace
+
+TEST_CASE("poller: joining reports a ready socket at once, then one call per new arrival") {
+  boost::asio::io_context io;
+  auto poller = ReadinessPoller::create(io).value();
+  SocketPair pair;
+  auto recorder = std::make_shared<Recorder>();
+  REQUIRE(::send(pair.a, "x", 1, 0) == 1);
+  auto token = poller->watch(pair.b, recorder, 7);
+  REQUIRE(token.ok());
+  CHECK(poller->watched() == 1);
+  turn(io);
+  REQUIRE(recorder->calls.size() == 1);
+  CHECK(recorder->calls[0].tag == 7);
+  CHECK((recorder->calls[0].events & EPOLLIN) != 0);
+  CHECK((recorder->calls[0].events & EPOLLOUT) != 0);
+
+  turn(io);  // edge-triggered: nothing new, no call, although the byte is still unread
+  CHECK(recorder->calls.size() == 1);
+
+  drain(pair.b);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(::send(pair.a, "y", 1, 0) == 1);
+    turn(io);
+    REQUIRE(recorder->calls.size() == static_cast<std::size_t>(2 + i));
+    CHECK((recorder->calls.back().events & EPOLLIN) != 0);
+    drain(pair.b);
+  }
+
+  ::shutdown(pair.a, SHUT_WR);
+  turn(io);
+  REQUIRE(recorder->calls.size() == 5);
+  CHECK((recorder->calls.back().events & EPOLLRDHUP) != 0);
+}
+
+TEST_CASE("poller: a forgotten token gets no call, even for an event collected in the same turn") {
+  boost::asio::io_context io;
+  auto poller = ReadinessPoller::create(io).value();
+  SocketPair first, second, third;
+  auto one = std::make_shared<Recorder>(), two = std::make_shared<Recorder>(),
+       three = std::make_shared<Recorder>();
+  auto token_one = poller->watch(first.b, one, 1).value();
+  auto token_two = poller->watch(second.b, two, 2).value();
+  // Both are ready in the same turn. Whichever is called first forgets the other and gives its slot to a
+  // third socket: the other's event, already collected, must reach neither of them.
+  std::optional<ReadinessPoller::Token> forgotten, token_three;
+  auto take_over = [&](ReadinessPoller::Token other) {
+    if (forgotten) return;
+    forgotten = other;
+    poller->forget(other);
+    token_three = poller->watch(third.b, three, 3).value();
+  };
+  one->on_call = [&] { take_over(token_two); };
+  two->on_call = [&] { take_over(token_one); };
+  turn(io);
+  CHECK(one->calls.size() + two->calls.size() == 1);
+  REQUIRE(token_three.has_value());
+  CHECK(static_cast<std::uint32_t>(*token_three) == static_cast<std::uint32_t>(*forgotten));  // same slot
+  CHECK(*token_three != *forgotten);
+  CHECK(poller->watched() == 2);
+  // The third socket's own first report comes in its turn, with its own tag.
+  for (const auto& c : three->calls) CHECK(c.tag == 3);
+  turn(io);
+  CHECK(three->calls.size() == 1);
+
+  poller->forget(*forgotten);  // stale: no effect on the slot's new owner
+  CHECK(poller->watched() == 2);
+  REQUIRE(::send(third.a, "x", 1, 0) == 1);
+  turn(io);
+  CHECK(three->calls.size() == 2);
+}
+
+TEST_CASE("poller: the poller holds its listeners until forget(), not longer") {
+  boost::asio::io_context io;
+  auto poller = ReadinessPoller::create(io).value();
+  SocketPair pair;
+  auto recorder = std::make_shared<Recorder>();
+  std::weak_ptr<Recorder> watch_it = recorder;
+  auto token = poller->watch(pair.b, std::move(recorder), 0).value();
+  turn(io);
+  REQUIRE_FALSE(watch_it.expired());
+  CHECK(watch_it.lock()->calls.size() == 1);
+  poller->forget(token);
+  CHECK(watch_it.expired());
+  CHECK(poller->watched() == 0);
+  REQUIRE(::send(pair.a, "z", 1, 0) == 1);  // an edge for the forgotten token: collected and dropped
+  turn(io);
+}
+
+TEST_CASE("poller: a socket that cannot join is an error value, and its slot is free again") {
+  boost::asio::io_context io;
+  auto poller = ReadinessPoller::create(io).value();
+  auto recorder = std::make_shared<Recorder>();
+  auto bad = poller->watch(-1, recorder, 0);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("epoll_ctl") != std::string::npos);
+  CHECK(poller->watched() == 0);
+}
