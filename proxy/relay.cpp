@@ -119,7 +119,7 @@ void Relay::pump(Direction& d) {
         if (!settle(d)) return;
         break;
       case Step::progress:
-        last_activity_ = std::chrono::steady_clock::now();
+        if (idle_timer_) last_activity_ = std::chrono::steady_clock::now();
         break;
     }
   }
