@@ -1,6 +1,8 @@
 // The splice relay between two socket pairs: bytes arrive unchanged both ways, half-close travels in both
 // directions, and the result counts the bytes.
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -94,6 +96,29 @@ void send_all(int fd, const std::string& bytes) {
   REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT) == static_cast<ssize_t>(bytes.size()));
 }
 
+// While it lives, the process cannot open another descriptor: the soft RLIMIT_NOFILE is the lowest free one.
+class NoNewDescriptors {
+ public:
+  NoNewDescriptors() {
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
+    const int lowest_free = ::dup(0);
+    REQUIRE(lowest_free >= 0);
+    ::close(lowest_free);
+    rlimit tight = saved_;
+    tight.rlim_cur = static_cast<rlim_t>(lowest_free);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == -1);
+    REQUIRE(errno == EMFILE);
+  }
+  ~NoNewDescriptors() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  NoNewDescriptors(const NoNewDescriptors&) = delete;
+  NoNewDescriptors& operator=(const NoNewDescriptors&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
 // A relay between two socket pairs, its result kept once it ends.
 struct RelayRig {
   asio::io_context io;
@@ -118,8 +143,13 @@ struct RelayRig {
 }  // namespace
 
 TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
-  RelayRig rig;
+  // Spliced, and copied through a buffer as when no pipe can be had (EMFILE), over unix and TCP sockets.
+  const bool without_pipes = GENERATE(false, true);
+  const auto transport = GENERATE(Transport::unix_stream, Transport::tcp_loopback);
+  RelayRig rig(std::chrono::milliseconds(0), transport);
   auto& [io, client, backend, pipes, result, poller, relay] = rig;
+  std::optional<NoNewDescriptors> no_new_descriptors;
+  if (without_pipes) no_new_descriptors.emplace();
   relay->start();
 
   std::string up(300000, 'u');
