@@ -17,6 +17,9 @@ constexpr int kBatchesPerTurn = 4;
 ReadinessPoller::Token make_token(std::uint32_t index, std::uint32_t generation) {
   return (static_cast<std::uint64_t>(generation) << 32) | index;
 }
+std::uint32_t index_of(ReadinessPoller::Token token) {
+  return static_cast<std::uint32_t>(token);
+}
 }  // namespace
 
 Result<std::unique_ptr<ReadinessPoller>> ReadinessPoller::create(boost::asio::io_context& io) {
@@ -58,14 +61,19 @@ Result<ReadinessPoller::Token> ReadinessPoller::watch(int fd, std::shared_ptr<Li
   return ev.data.u64;
 }
 
-void ReadinessPoller::forget(Token token) {
-  const auto index = static_cast<std::uint32_t>(token);
+ReadinessPoller::Entry* ReadinessPoller::live_entry(Token token) {
+  const auto index = index_of(token);
   if (index >= entries_.size() || entries_[index].generation != static_cast<std::uint32_t>(token >> 32))
-    return;
-  Entry& e = entries_[index];
-  ++e.generation;
-  e.listener.reset();
-  free_.push_back(index);
+    return nullptr;
+  return &entries_[index];
+}
+
+void ReadinessPoller::forget(Token token) {
+  Entry* e = live_entry(token);
+  if (!e) return;
+  ++e->generation;
+  e->listener.reset();
+  free_.push_back(index_of(token));
 }
 
 void ReadinessPoller::arm() {
@@ -84,14 +92,12 @@ void ReadinessPoller::collect() {
   for (int batch = 0; batch < kBatchesPerTurn; ++batch) {
     const int n = ::epoll_wait(epoll_fd_, events.data(), kBatch, 0);
     for (int i = 0; i < n; ++i) {
-      const Token token = events[i].data.u64;
-      const auto index = static_cast<std::uint32_t>(token);
-      if (index >= entries_.size() || entries_[index].generation != static_cast<std::uint32_t>(token >> 32))
-        continue;  // forgotten earlier in this turn
-      // A copy: the call may forget this entry (dropping the poller's reference) or watch new ones (moving
+      const Entry* entry = live_entry(events[i].data.u64);
+      if (!entry) continue;  // forgotten earlier in this turn
+      // Copies: the call may forget this entry (dropping the poller's reference) or watch new ones (moving
       // entries_).
-      auto listener = entries_[index].listener;
-      listener->on_ready(entries_[index].tag, events[i].events);
+      auto listener = entry->listener;
+      listener->on_ready(entry->tag, events[i].events);
     }
     if (n < kBatch) break;  // n < 0 is EINTR at worst (timeout 0): the re-armed wait tries again
   }

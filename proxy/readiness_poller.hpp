@@ -50,6 +50,7 @@ class ReadinessPoller {
   };
 
   ReadinessPoller(boost::asio::io_context& io, int epoll_fd);
+  Entry* live_entry(Token token);  // nullptr once forgotten
   void arm();
   void collect();
 

@@ -138,6 +138,14 @@ struct RelayRig {
   void wait_for_end() {
     run_until(io, [&] { return result.has_value(); });
   }
+  // Both peers have closed: the relay ends as "closed", having counted `up` and `down` bytes.
+  void expect_closed(std::size_t up, std::size_t down) {
+    wait_for_end();
+    REQUIRE(result.has_value());
+    CHECK(result->outcome == "closed");
+    CHECK(result->client_to_backend == up);
+    CHECK(result->backend_to_client == down);
+  }
 };
 
 }  // namespace
@@ -184,11 +192,7 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
   send_all(backend.outer, down);
   CHECK(read_all_available(client.outer, down.size(), io) == down);
   ::shutdown(backend.outer, SHUT_WR);
-  rig.wait_for_end();
-  REQUIRE(result.has_value());
-  CHECK(result->outcome == "closed");
-  CHECK(result->client_to_backend == up.size());
-  CHECK(result->backend_to_client == down.size());
+  rig.expect_closed(up.size(), down.size());
 }
 
 TEST_CASE("relay: an idle timeout ends a silent relay") {
@@ -215,11 +219,7 @@ TEST_CASE("relay: bytes and EOF already waiting when the relay starts are delive
   relay->start();
   CHECK(read_all_available(backend.outer, up.size(), io) == up);
   CHECK(read_all_available(client.outer, down.size(), io) == down);
-  rig.wait_for_end();
-  REQUIRE(result.has_value());
-  CHECK(result->outcome == "closed");
-  CHECK(result->client_to_backend == up.size());
-  CHECK(result->backend_to_client == down.size());
+  rig.expect_closed(up.size(), down.size());
 }
 
 TEST_CASE("relay: small flights back and forth are each delivered without waiting for more") {
@@ -340,9 +340,5 @@ TEST_CASE("relay: flights of random sizes both ways at once, over TCP, arrive in
   CHECK(down_got == down);
   ::shutdown(client.outer, SHUT_WR);
   ::shutdown(backend.outer, SHUT_WR);
-  rig.wait_for_end();
-  REQUIRE(result.has_value());
-  CHECK(result->outcome == "closed");
-  CHECK(result->client_to_backend == up.size());
-  CHECK(result->backend_to_client == down.size());
+  rig.expect_closed(up.size(), down.size());
 }
