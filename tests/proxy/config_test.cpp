@@ -1,4 +1,7 @@
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+#include <sstream>
 
 #include "proxy/config.hpp"
 
@@ -262,4 +265,39 @@ TEST_CASE(
   ProxyConfig applied = *each;
   keep_restart_only_values(*batched, applied);
   CHECK(applied.access_log_flush == std::chrono::seconds(1));
+}
+
+TEST_CASE("the example config in deploy/ parses, with its commented-out examples too") {
+  std::string here = __FILE__;  // <source>/tests/proxy/config_test.cpp
+  const std::string path = here.substr(0, here.rfind("/tests/proxy/")) + "/deploy/proxy.example.toml";
+  std::ifstream in(path);
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+
+  auto as_shipped = parse_proxy_args({}, text.str(), path);
+  if (!as_shipped.ok()) FAIL(as_shipped.error().message);
+  const ProxyConfig& c = *as_shipped;
+  CHECK(c.listen.size() == 3);
+  CHECK(c.mode == Mode::nat46);
+  REQUIRE(c.nat46_prefix);
+  CHECK(c.nat46_prefix->to_string() == "64:ff9b:1::/96");
+  CHECK(c.backend_cidr6.size() == 1);
+  CHECK(c.idle_timeout.count() == 0);
+  CHECK(c.access_log_flush == std::chrono::seconds(1));
+  CHECK_FALSE(c.channel.has_value());
+
+  // Every "# key = value" line and the [channel] block switched on (unix-directory belongs to unix mode).
+  std::string all =
+      std::regex_replace(text.str(), std::regex("^# (?=[a-z_-]+ = |\\[)", std::regex::multiline), "");
+  all = std::regex_replace(all, std::regex("^unix-directory.*$", std::regex::multiline), "");
+  auto everything = parse_proxy_args({}, all, path);
+  if (!everything.ok()) FAIL(everything.error().message);
+  CHECK(everything->backend_port == 443);
+  CHECK(everything->default_hostname == "www.example.org");
+  CHECK(everything->workers == 2);
+  CHECK(everything->resolvers.size() == 1);
+  REQUIRE(everything->channel.has_value());
+  REQUIRE(everything->channel->sites.size() == 1);
+  CHECK(everything->channel->sites[0].name == "home");
 }
