@@ -21,6 +21,7 @@ std::optional<Pipe> PipePool::take() {
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return std::nullopt;
   Pipe p{fds[0], fds[1], 0};
+  ++opened_;
   // Failing is fine: the pipe keeps the default size then.
   ::fcntl(p.write_end, F_SETPIPE_SZ, static_cast<int>(kPipeBytes));
   int size = ::fcntl(p.write_end, F_GETPIPE_SZ);

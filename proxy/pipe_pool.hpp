@@ -30,9 +30,11 @@ class PipePool {
   std::optional<Pipe> take();
   // `p` must be empty.
   void give(Pipe p);
+  std::size_t opened() const { return opened_; }  // pipes created so far
 
  private:
   std::vector<Pipe> spare_;
+  std::size_t opened_ = 0;
 };
 
 }  // namespace sixgate::proxy

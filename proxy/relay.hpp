@@ -1,11 +1,13 @@
 #pragma once
-// The byte relay between a routed client and its backend: splice(2) through a pooled pipe per direction,
-// driven by edge-triggered readiness from the worker's ReadinessPoller, with a read/write copy fallback when
-// splice is not possible. A direction that reaches EOF on its source shuts down writing on its destination
-// once its pipe is drained (half-close goes both ways); the relay ends when both directions have, or on the
-// first error, or after `idle_timeout` without a byte moving (0 = never). A direction waiting for its
-// destination parks its source (a raised receive low-water mark) so the source's arriving bytes do not wake
-// the worker meanwhile.
+// The byte relay between a routed client and its backend, driven by edge-triggered readiness from the
+// worker's ReadinessPoller. Each direction starts by copying (recv into a stack buffer, send at once) and
+// switches to splice(2) through a pooled pipe once one read fills that buffer: small flights (TLS handshakes,
+// requests) cost less copied than spliced, bulk costs less spliced. A direction that cannot splice (no pipe
+// to be had, a socket type splice refuses) keeps copying. A direction that reaches EOF on its source shuts
+// down writing on its destination once everything read has been sent (half-close goes both ways); the relay
+// ends when both directions have, or on the first error, or after `idle_timeout` without a byte moving
+// (0 = never). A direction waiting for its destination parks its source (a raised receive low-water mark) so
+// the source's arriving bytes do not wake the worker meanwhile.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -46,6 +48,9 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
   void on_ready(std::uint32_t tag, std::uint32_t events) override;
 
  private:
+  // copy: small flights so far; bulk: a read filled the copy buffer, splice once nothing is held;
+  // splice; copy_only: splice is not possible here.
+  enum class Mode : std::uint8_t { copy, bulk, splice, copy_only };
   // What is known about one socket: an edge said it was ready, and no call has said EAGAIN since.
   struct Side {
     int fd = -1;
@@ -59,20 +64,23 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
   struct Direction {
     Side* src;
     Side* dst;
-    std::optional<Pipe> pipe;
+    Mode mode = Mode::copy;
+    std::optional<Pipe> pipe;  // splice mode, while bytes are in flight
     std::size_t in_pipe = 0;
+    // Copy modes: what the destination did not take at once, held until it does; none while idle.
+    std::unique_ptr<char[]> held;
+    std::size_t held_start = 0, held_end = 0;
     std::uint64_t bytes = 0;
     bool eof = false, finished = false;
     bool src_parked = false;  // the source's receive low-water mark is raised (see park_source)
-    bool copy_mode = false;
-    std::unique_ptr<char[]> buffer;  // copy mode only
-    std::size_t buffer_start = 0, buffer_end = 0;
+    bool holding() const { return in_pipe > 0 || held_start < held_end; }
   };
   enum class Step { progress, blocked, over };
 
   void pump(Direction& d);
   Step step_splice(Direction& d);
   Step step_copy(Direction& d);
+  Step send_held(Direction& d);
   Step end_of_direction(Direction& d);
   bool settle(Direction& d);  // parks or unparks the source for the wait ahead; true: try again first
   void fail(const Side& side, int err);
