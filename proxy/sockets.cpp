@@ -64,13 +64,13 @@ Result<int> open_listener(const ListenSpec& spec) {
     fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   }
   if (fd < 0) return sys_error("-listen " + spec.text + ": socket");
-  // SO_REUSEPORT: every worker binds its own socket and the kernel spreads connections. TCP_DEFER_ACCEPT:
-  // clients of every protocol we route speak first, so wake us only when their first bytes are there.
-  // TCP_NODELAY is inherited by every accepted socket (small TLS flights must not wait behind Nagle on their
-  // way back to the client), which saves a setsockopt per connection.
+  // SO_REUSEPORT: every worker binds its own socket and the kernel spreads connections. TCP_NODELAY is
+  // inherited by every accepted socket (small TLS flights must not wait behind Nagle on their way back to the
+  // client), which saves a setsockopt per connection. No TCP_DEFER_ACCEPT: it saves a wake-up per connection
+  // but moves the accept onto the path from the client's hello to our SYN to the backend (148 µs there with
+  // it, 88 µs without, in the bench harness; proxy/README.md).
   const char* bad = failing_option(fd, {{SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"},
                                         {SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"},
-                                        {IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT"},
                                         {IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}});
   if (!bad && v6) bad = failing_option(fd, {{IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY=0 (dual-stack)"}});
   if (bad) return close_with(fd, sys_error("-listen " + spec.text + ": " + bad));
