@@ -16,18 +16,18 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr int kRoundsPerWakeup = 32;  // then yield to other connections on this worker
-// The copy modes' read size. A read that fills it means the source has bulk queued, which costs less spliced:
-// per byte a splice moves page references where a copy moves bytes twice, but per call it costs more (the
-// pipe's lock, page bookkeeping), which small flights feel. In the harness's conn/s test (TLS handshake and a
-// small request and answer per connection) splice and pipe work were ~15 µs of the proxy's ~250–330 µs per
-// connection (perf); copying those flights instead added no measurable kernel time.
-constexpr std::size_t kCopyBuffer = 16384;
 // A read that returns less than this (and less than it asked for) took one small flight, a handshake
 // message or a request: its sender now waits for an answer, so reading again would only say EAGAIN. The
 // source counts as not ready instead; the next segment to arrive raises a new edge. Not so once the peer has
 // closed: a FIN that came with the flight raises no edge of its own, and only the next read reports the EOF.
 // Bulk reads are larger and keep reading while the sender keeps sending.
 constexpr std::size_t kSmallFlight = 16384;
+// The copy modes' read size: one small flight. A read that fills it means the source has bulk queued, which
+// costs less spliced: per byte a splice moves page references where a copy moves bytes twice, but per call it
+// costs more (the pipe's lock, page bookkeeping), which small flights feel. In the harness's conn/s test (TLS
+// handshake and a small request and answer per connection) splice and pipe work were ~15 µs of the proxy's
+// ~250–330 µs per connection (perf); copying those flights instead added no measurable kernel time.
+constexpr std::size_t kCopyBuffer = kSmallFlight;
 constexpr std::uint32_t kClientTag = 0, kBackendTag = 1;
 
 bool set_receive_low_water(int fd, int bytes) {
@@ -230,15 +230,9 @@ Relay::Step Relay::step_copy(Direction& d) {
   if (got == sizeof flight && d.mode == Mode::copy) d.mode = Mode::bulk;
   std::size_t sent = 0;
   if (d.dst->writable) {
-    ssize_t m = ::send(d.dst->fd, flight, got, MSG_NOSIGNAL);
-    if (m > 0) {
-      sent = static_cast<std::size_t>(m);
-    } else if (m < 0 && errno == EAGAIN) {
-      d.dst->writable = false;
-    } else if (m == 0 || errno != EINTR) {
-      fail(*d.dst, m < 0 ? errno : EPIPE);
-      return Step::over;
-    }
+    auto taken = send_to_destination(d, flight, got);
+    if (!taken) return Step::over;
+    sent = *taken;
   }
   if (sent < got) {
     d.held = std::make_unique<char[]>(got - sent);
@@ -251,22 +245,29 @@ Relay::Step Relay::step_copy(Direction& d) {
 
 Relay::Step Relay::send_held(Direction& d) {
   if (!d.dst->writable) return Step::blocked;
-  ssize_t n = ::send(d.dst->fd, d.held.get() + d.held_start, d.held_end - d.held_start, MSG_NOSIGNAL);
-  if (n > 0) {
-    d.held_start += static_cast<std::size_t>(n);
-    if (d.held_start == d.held_end) {
-      d.held.reset();
-      d.held_start = d.held_end = 0;
-    }
-    return Step::progress;
+  auto taken = send_to_destination(d, d.held.get() + d.held_start, d.held_end - d.held_start);
+  if (!taken) return Step::over;
+  if (*taken == 0) return d.dst->writable ? Step::progress : Step::blocked;  // EINTR: again; EAGAIN: wait
+  d.held_start += *taken;
+  if (d.held_start == d.held_end) {
+    d.held.reset();
+    d.held_start = d.held_end = 0;
   }
-  if (n < 0 && errno == EINTR) return Step::progress;
+  return Step::progress;
+}
+
+// What the destination took: 0 when it is full (then it counts as not writable) or the call was interrupted;
+// nullopt when the send failed, after ending the relay.
+std::optional<std::size_t> Relay::send_to_destination(Direction& d, const char* data, std::size_t size) {
+  ssize_t n = ::send(d.dst->fd, data, size, MSG_NOSIGNAL);
+  if (n > 0) return static_cast<std::size_t>(n);
   if (n < 0 && errno == EAGAIN) {
     d.dst->writable = false;
-    return Step::blocked;
+    return 0;
   }
+  if (n < 0 && errno == EINTR) return 0;
   fail(*d.dst, n < 0 ? errno : EPIPE);
-  return Step::over;
+  return std::nullopt;
 }
 
 Relay::Step Relay::end_of_direction(Direction& d) {

@@ -81,6 +81,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
   Step step_splice(Direction& d);
   Step step_copy(Direction& d);
   Step send_held(Direction& d);
+  std::optional<std::size_t> send_to_destination(Direction& d, const char* data, std::size_t size);
   Step end_of_direction(Direction& d);
   bool settle(Direction& d);  // parks or unparks the source for the wait ahead; true: try again first
   void fail(const Side& side, int err);
