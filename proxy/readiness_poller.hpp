@@ -2,10 +2,11 @@
 // Edge-triggered readiness for a worker's relayed sockets, beside Asio's reactor rather than inside it.
 // Asio 1.18 re-arms a socket (epoll_ctl EPOLL_CTL_MOD) on every async_wait, and deletes it again before close
 // when the socket was adopted with assign(): 11.1 epoll_ctl calls per short TLS connection, 8.1 once only the
-// hello and connect phases used Asio's sockets (strace counts; perf stat, which strace undercounts, says 10.5). Here a socket joins one epoll set once, for input, output
-// and peer close, edge-triggered, and stays there until its descriptor is closed, which takes it out of the
-// set; the owner keeps track of what is ready (as nginx does). The set's own descriptor waits in the worker's
-// io_context, so everything still runs on the worker's thread.
+// hello and connect phases used Asio's sockets (strace counts; perf stat, which strace undercounts,
+// says 10.5). Here a socket joins one epoll set once, for input, output and peer close, edge-triggered, and
+// stays there until its descriptor is closed, which takes it out of the set; the owner keeps track of what is
+// ready (as nginx does). The set's own descriptor waits in the worker's io_context, so everything still runs
+// on the worker's thread.
 #include <sys/epoll.h>
 
 #include <boost/asio/io_context.hpp>
