@@ -11,15 +11,13 @@ set -euo pipefail
 out=$1 peer=$2 pattern=${3:-sixgate-proxy}
 bench=${BENCH_DIR:-$(cd "$(dirname "$0")/../../../shared/bench" && pwd)}
 run=${RUN:-/tmp/sixgate-syscalls}
+. "$(dirname "$0")/px-processes.sh"
 (cd "$bench" && RUN=$run OUT=$run/out REPS=1 TESTS=cps CPS_SECS=12 PEERS="direct $peer" PROXY_NAME=sixgate \
   ./run-peers.sh >"$run.log" 2>&1) &
 harness=$!
 pids=""
 for _ in $(seq 1 240); do  # bounded: 2 minutes for the paired direct sample and the peer to start
-  pids=""
-  for p in $(pgrep -f "$pattern" || true); do
-    [ "$(ip netns identify "$p" 2>/dev/null)" = px ] && pids="${pids:+$pids,}$p"
-  done
+  pids=$(px_pids "$pattern")
   [ -n "$pids" ] && pgrep -x wrk >/dev/null && break
   sleep 0.5
 done

@@ -10,12 +10,13 @@ out=$1 peer=$2 pattern=$3
 here=$(cd "$(dirname "$0")" && pwd)
 bench=${BENCH_DIR:-$(cd "$here/../../../shared/bench" && pwd)}
 run=${RUN:-/tmp/sixgate-flight-delays}
+. "$here/px-processes.sh"
 (cd "$bench" && RUN=$run OUT=$run/out REPS=1 TESTS=lat PEERS="direct $peer" PROXY_NAME=sixgate \
   ./run-peers.sh >"$run.log" 2>&1) &
 harness=$!
 started=""
 for _ in $(seq 1 1200); do  # bounded: 60 s for the paired direct sample and the peer to start
-  for p in $(pgrep -f "$pattern" || true); do [ "$(ip netns identify "$p" 2>/dev/null)" = px ] && started=1; done
+  started=$(px_pids "$pattern")
   [ -n "$started" ] && break
   sleep 0.05
 done

@@ -3,7 +3,7 @@
 # segment to or from port 443 on any interface but lo ("time iface in|out src sport dst dport flags payload")
 # to the file named by its argument until SIGTERM. Kernel receive timestamps (SO_TIMESTAMPNS) of an AF_PACKET
 # socket: what the proxy host saw, not when Python read it.
-import socket, struct, sys, signal, time
+import signal, socket, struct, sys
 ETH_P_ALL = 3
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
 s.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
