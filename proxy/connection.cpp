@@ -16,9 +16,9 @@
 
 #include <unistd.h>
 
-#include <array>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -30,10 +30,10 @@
 
 namespace sixgate::proxy {
 
-namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
+constexpr std::uint32_t kClientTag = 0, kBackendTag = 1;
 constexpr std::size_t kMaxHttpHead = 16384;
 constexpr std::size_t kReadChunk = 4096;
 constexpr std::size_t kRecordHeader = 5;
@@ -62,17 +62,23 @@ void AccessRecord::log(std::string_view outcome, std::string_view reason, const 
                              {"reason", reason}});
 }
 
-Connection::Connection(WorkerContext& ctx, StreamSocket client, const sockaddr_storage& peer,
+Connection::Connection(WorkerContext& ctx, int client_fd, const sockaddr_storage& peer,
                        const std::string& listener, std::uint16_t listen_port)
     : ctx_(ctx),
       runtime_(ctx.runtime),
       resolver_(ctx.resolver),
-      client_(std::move(client)),
-      backend_(ctx.io),
+      client_{.fd = client_fd},
       record_(std::make_shared<AccessRecord>(ctx.active, listener)),
       peer_(peer),
       listen_port_(listen_port),
       timer_(ctx.io) {}
+
+// Only when the worker goes away mid-connection (finish() and start_relay() leave nothing open otherwise);
+// the poller, which held this connection, is going away too.
+Connection::~Connection() {
+  for (Socket* s : {&client_, &backend_})
+    if (s->fd >= 0) ::close(s->fd);
+}
 
 void Connection::start() {
   slot_ = ctx_.live.add(weak_from_this());
@@ -84,8 +90,35 @@ void Connection::start() {
     source_ = embed_ipv4(*cfg.nat46_prefix, *v4).value();
     record_->src = source_->to_string();
   }
+  auto token = ctx_.poller->watch(client_.fd, shared_from_this(), kClientTag);
+  if (!token) return finish("refused", "client_error:" + token.error().message);
+  client_.token = *token;
   arm_deadline(std::chrono::steady_clock::now() + cfg.hello_timeout);
+  client_.readable = true;  // the hello may be there already: one read says
   read_hello();
+}
+
+void Connection::on_ready(std::uint32_t tag, std::uint32_t events) {
+  Socket& s = tag == kClientTag ? client_ : backend_;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    s.readable = true;  // the call reports EOF/errors
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s.peer_closed = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s.writable = true;
+  switch (phase_) {
+    case Phase::hello:
+      if (tag == kClientTag) read_hello();
+      return;
+    case Phase::connecting:
+      if (tag == kBackendTag && backend_.writable) on_connect_done();
+      return;
+    case Phase::backend_setup:
+      if (tag != kBackendTag) return;
+      if (setup_ == Setup::ssl_answer) return read_ssl_answer();
+      return send_replay();
+    case Phase::resolving:  // what the client sends meanwhile waits for the relay
+    case Phase::over:
+      return;
+  }
 }
 
 void Connection::stop(std::string_view reason) {
@@ -130,31 +163,41 @@ std::size_t Connection::hello_buffer_limit() const {
   return replay_from_ + max_handshake * (kRecordHeader + 1);
 }
 
+// Reads while the client has bytes and the parser wants more. A read shorter than asked took everything
+// there was: the next segment raises a new edge. Not so once the peer has closed (its FIN may have come with
+// the last bytes), so then the loop reads on until the call reports the end.
 void Connection::read_hello() {
-  const std::size_t limit = hello_buffer_limit();
-  if (buffer_.size() >= limit) return refuse("hello_too_large", Alert::none);
-  const std::size_t want = std::min(kReadChunk, limit - buffer_.size());
-  auto room = buffer_.spare(want).first(want);
-  client_.async_read_some(asio::buffer(room.data(), room.size()),
-                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                            self->buffer_.commit(n);
-                            if (self->done()) return;
-                            if (ec == asio::error::eof)
-                              return self->finish("refused", "client_closed_in_hello");
-                            if (ec) return self->finish("refused", "client_error:" + ec.message());
-                            self->on_hello_bytes();
-                          });
+  while (phase_ == Phase::hello && client_.readable) {
+    const std::size_t limit = hello_buffer_limit();
+    if (buffer_.size() >= limit) return refuse("hello_too_large", Alert::none);
+    const std::size_t want = std::min(kReadChunk, limit - buffer_.size());
+    auto room = buffer_.spare(want).first(want);
+    const ssize_t n = ::recv(client_.fd, room.data(), room.size(), 0);
+    if (n == 0) return finish("refused", "client_closed_in_hello");
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        client_.readable = false;
+        return;
+      }
+      return finish("refused", std::string("client_error:") + std::strerror(errno));
+    }
+    buffer_.commit(static_cast<std::size_t>(n));
+    if (static_cast<std::size_t>(n) < want && !client_.peer_closed) client_.readable = false;
+    if (!take_hello_bytes()) return;
+  }
 }
 
-void Connection::on_hello_bytes() {
+bool Connection::take_hello_bytes() {
   const auto& cfg = runtime_->config;
   if (protocol_ == Protocol::need_more) {
     protocol_ = record_->proto = sniff(buffer_.bytes());
     switch (protocol_) {
       case Protocol::need_more:
-        return read_hello();
+        return true;
       case Protocol::unknown:
-        return refuse("unknown_protocol", Alert::none);
+        refuse("unknown_protocol", Alert::none);
+        return false;
       case Protocol::tls:
         hello_.emplace(HelloLimits{cfg.max_hello_bytes + kHandshakeHeader});
         break;
@@ -163,8 +206,10 @@ void Connection::on_hello_bytes() {
         hello_.emplace(HelloLimits{cfg.max_hello_bytes + kHandshakeHeader});
         static constexpr std::uint8_t kYes = 'S';
         // One byte into a fresh socket's send buffer: it fits, so a plain non-blocking send is enough.
-        if (::send(client_.native_handle(), &kYes, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
-          return finish("refused", "client_error:postgres_reply");
+        if (::send(client_.fd, &kYes, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+          finish("refused", "client_error:postgres_reply");
+          return false;
+        }
         break;
       }
       case Protocol::http:
@@ -172,28 +217,33 @@ void Connection::on_hello_bytes() {
         break;
     }
   }
-  if (parsed_ >= buffer_.size()) return read_hello();
+  if (parsed_ >= buffer_.size()) return true;
   auto fresh = buffer_.bytes().subspan(parsed_);
   parsed_ = buffer_.size();
   if (hello_) {
     switch (hello_->feed(fresh)) {
       case ClientHelloParser::State::need_more:
-        return read_hello();
+        return true;
       case ClientHelloParser::State::failed:
-        return refuse("bad_hello:" + std::string(hello_->failure_reason()), Alert::none);
+        refuse("bad_hello:" + std::string(hello_->failure_reason()), Alert::none);
+        return false;
       case ClientHelloParser::State::done:
-        return on_name_known(hello_->server_name());
+        on_name_known(hello_->server_name());
+        return false;
     }
   } else {
     switch (http_->feed(fresh)) {
       case HttpHostParser::State::need_more:
-        return read_hello();
+        return true;
       case HttpHostParser::State::failed:
-        return refuse("bad_http:" + std::string(http_->failure_reason()), Alert::none);
+        refuse("bad_http:" + std::string(http_->failure_reason()), Alert::none);
+        return false;
       case HttpHostParser::State::done:
-        return on_name_known(http_->host());
+        on_name_known(http_->host());
+        return false;
     }
   }
+  return false;  // unreachable: every state is handled above
 }
 
 void Connection::on_name_known(const std::optional<std::string>& raw_name) {
@@ -302,30 +352,28 @@ void Connection::connect_next() {
     last_connect_error_ = fd.error().message;
     return connect_next();
   }
-  error_code ec;
-  backend_.assign(
-      asio::generic::stream_protocol(to.address.ss_family, to.address.ss_family == AF_UNIX ? 0 : IPPROTO_TCP),
-      *fd, ec);
-  if (ec) {
-    ::close(*fd);
-    last_connect_error_ = ec.message();
+  backend_ = Socket{.fd = *fd};
+  auto token = ctx_.poller->watch(*fd, shared_from_this(), kBackendTag);
+  if (!token) {
+    last_connect_error_ = token.error().message;
+    close_backend();
     return connect_next();
   }
+  backend_.token = *token;
   arm_deadline(attempt_deadline());
-  const auto attempt = ++attempt_;
-  backend_.async_wait(StreamSocket::wait_write,
-                      [self = shared_from_this(), attempt](const error_code& wait_ec) {
-                        if (self->done() || attempt != self->attempt_) return;
-                        int err = wait_ec ? wait_ec.value() : connect_result(self->backend_.native_handle());
-                        if (err == 0) return self->on_backend_connected();
-                        self->last_connect_error_ = std::strerror(err);
-                        self->close_backend();
-                        self->connect_next();
-                      });
+  // Joining the set reports a socket whose connect() has already finished (a unix socket) at once.
+}
+
+// The backend socket became writable or reported an error while connecting: the connect has finished.
+void Connection::on_connect_done() {
+  const int err = connect_result(backend_.fd);
+  if (err == 0) return on_backend_connected();
+  last_connect_error_ = std::strerror(err);
+  close_backend();
+  connect_next();
 }
 
 void Connection::on_attempt_timeout() {
-  ++attempt_;  // the attempt's pending wait completes later, aborted: it must not act
   close_backend();
   if (next_candidate_ >= candidates_.size() || std::chrono::steady_clock::now() >= connect_deadline_)
     return refuse("connect_timeout", Alert::internal_error);
@@ -336,82 +384,123 @@ void Connection::on_attempt_timeout() {
 void Connection::on_backend_connected() {
   phase_ = Phase::backend_setup;
   if (timer_.expiry() != connect_deadline_) arm_deadline(connect_deadline_);  // the last address's already is
-  if (protocol_ == Protocol::postgres_ssl_request) return postgres_backend_handshake();
-  replay();
+  if (protocol_ != Protocol::postgres_ssl_request) return replay();
+  // Eight bytes into a fresh socket's send buffer: they fit, so a plain non-blocking send is enough.
+  const ssize_t n = ::send(backend_.fd, kPostgresSslRequest.data(), kPostgresSslRequest.size(), MSG_NOSIGNAL);
+  if (n != static_cast<ssize_t>(kPostgresSslRequest.size()))
+    return refuse(std::string("backend_error:") + (n < 0 ? std::strerror(errno) : "short write"),
+                  Alert::internal_error);
+  setup_ = Setup::ssl_answer;
+  read_ssl_answer();
 }
 
-void Connection::postgres_backend_handshake() {
-  auto self = shared_from_this();
-  asio::async_write(backend_, asio::buffer(kPostgresSslRequest), [self](const error_code& ec, std::size_t) {
-    if (self->done()) return;
-    if (ec) return self->refuse("backend_error:" + ec.message(), Alert::internal_error);
-    auto answer = std::make_shared<std::uint8_t>(0);
-    asio::async_read(self->backend_, asio::buffer(answer.get(), 1),
-                     [self, answer](const error_code& read_ec, std::size_t) {
-                       if (self->done()) return;
-                       if (read_ec)
-                         return self->refuse("backend_error:" + read_ec.message(), Alert::internal_error);
-                       if (*answer != 'S') return self->refuse("backend_refused_ssl", Alert::internal_error);
-                       self->replay();
-                     });
-  });
+// Exactly one byte: whatever follows it belongs to the TLS session the relay carries.
+void Connection::read_ssl_answer() {
+  while (backend_.readable) {
+    std::uint8_t answer = 0;
+    const ssize_t n = ::recv(backend_.fd, &answer, 1, 0);
+    if (n == 1) {
+      if (answer != 'S') return refuse("backend_refused_ssl", Alert::internal_error);
+      return replay();
+    }
+    if (n == 0) return refuse("backend_error:closed before answering the SSLRequest", Alert::internal_error);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN)
+      return refuse(std::string("backend_error:") + std::strerror(errno), Alert::internal_error);
+    backend_.readable = false;
+  }
 }
 
-// The buffered bytes go out as they are, straight from the buffer (the Connection lives until the write
-// completes), behind the PROXY v2 header if there is one.
+// The buffered bytes go out as they are, straight from the buffer, behind the PROXY v2 header if there is
+// one.
 void Connection::replay() {
+  setup_ = Setup::replay;
   if (runtime_->config.proxy_proto) {
     sockaddr_storage local{};
     socklen_t len = sizeof local;
-    if (::getsockname(client_.native_handle(), reinterpret_cast<sockaddr*>(&local), &len) != 0)
+    if (::getsockname(client_.fd, reinterpret_cast<sockaddr*>(&local), &len) != 0)
       return refuse(std::string("client_error:getsockname:") + std::strerror(errno), Alert::internal_error);
     proxy_header_ = proxy_v2_header(peer_, local);
   }
-  const auto hello = buffer_.bytes().subspan(replay_from_);
-  record_->replayed = hello.size();
-  const std::array<asio::const_buffer, 2> out{asio::buffer(proxy_header_),
-                                              asio::buffer(hello.data(), hello.size())};
-  asio::async_write(backend_, out, [self = shared_from_this()](const error_code& ec, std::size_t) {
-    if (self->done()) return;
-    if (ec) return self->refuse("backend_error:" + ec.message(), Alert::internal_error);
-    self->start_relay();
-  });
+  record_->replayed = buffer_.size() - replay_from_;
+  send_replay();
 }
 
-// From here on the Relay owns the sockets and the AccessRecord, and takes this connection's place in
-// ctx_.live; this Connection object goes away as soon as the handler that called us returns. The sockets
-// leave the io_context (they are non-blocking already: Asio made them so for its first read or write).
+// Sends what the backend takes of the header and the replay, from where the last call stopped.
+void Connection::send_replay() {
+  const auto hello = buffer_.bytes().subspan(replay_from_);
+  const std::size_t total = proxy_header_.size() + hello.size();
+  while (replay_sent_ < total && backend_.writable) {
+    iovec parts[2];
+    int count = 0;
+    std::size_t skip = replay_sent_;
+    if (skip < proxy_header_.size()) {
+      parts[count++] = {proxy_header_.data() + skip, proxy_header_.size() - skip};
+      skip = 0;
+    } else {
+      skip -= proxy_header_.size();
+    }
+    parts[count++] = {const_cast<std::uint8_t*>(hello.data()) + skip, hello.size() - skip};
+    msghdr msg{};
+    msg.msg_iov = parts;
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    const ssize_t n = ::sendmsg(backend_.fd, &msg, MSG_NOSIGNAL);
+    if (n > 0) {
+      replay_sent_ += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EAGAIN) {
+      backend_.writable = false;
+    } else if (n < 0 && errno != EINTR) {
+      return refuse(std::string("backend_error:") + std::strerror(errno), Alert::internal_error);
+    }
+  }
+  if (replay_sent_ == total) start_relay();
+}
+
+// From here on the Relay owns the sockets (still in the poller's set: it takes their tokens over) and the
+// AccessRecord, and takes this connection's place in ctx_.live; this Connection object goes away as soon as
+// the poller's call into it returns.
 void Connection::start_relay() {
   phase_ = Phase::over;
   cancel_deadline();
-  error_code client_ec, backend_ec;
-  const int client_fd = client_.release(client_ec);
-  const int backend_fd = backend_.release(backend_ec);
+  auto handed = [](Socket& s) {
+    WatchedSocket w{.fd = s.fd,
+                    .token = s.token.value(),
+                    .readable = s.readable,
+                    .writable = s.writable,
+                    .peer_closed = s.peer_closed};
+    s = Socket{};
+    return w;
+  };
+  const WatchedSocket client = handed(client_);
+  const WatchedSocket backend = handed(backend_);
   auto relay = std::make_shared<Relay>(
-      client_fd, backend_fd, *ctx_.poller, ctx_.pipes, ctx_.io.get_executor(), runtime_->config.idle_timeout,
+      client, backend, *ctx_.poller, ctx_.pipes, ctx_.io.get_executor(), runtime_->config.idle_timeout,
       [record = record_, &live = ctx_.live, slot = slot_](const RelayResult& r) {
         live.remove(slot);
         record->log(r.stopped ? "stopped" : "relayed", r.outcome, r);
       });
   ctx_.live.replace(slot_, relay);
-  if (client_ec || backend_ec)
-    return relay->stop("release_failed:" + (client_ec ? client_ec : backend_ec).message());
   relay->start();
 }
 
+void Connection::close_socket(Socket& s) {
+  if (s.token) ctx_.poller->forget(*s.token);  // no more calls, also for events already collected
+  if (s.fd >= 0) ::close(s.fd);                // which takes it out of the set
+  s = Socket{};
+}
+
 void Connection::close_backend() {
-  error_code ignored;
-  backend_.close(ignored);  // a pending wait completes with operation_aborted
+  close_socket(backend_);
 }
 
 void Connection::refuse(std::string reason, Alert alert) {
   if (done()) return;
   bool speaks_tls = protocol_ == Protocol::tls || protocol_ == Protocol::postgres_ssl_request;
-  if (alert != Alert::none && speaks_tls && client_.is_open()) {
+  if (alert != Alert::none && speaks_tls && client_.fd >= 0) {
     auto bytes = tls_alert(alert == Alert::unrecognized_name ? kAlertUnrecognizedName : kAlertInternalError);
     // Seven bytes into a socket we have not written to yet (or only one 'S'): a non-blocking send suffices.
-    (void)::send(client_.native_handle(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    ::shutdown(client_.native_handle(), SHUT_WR);
+    (void)::send(client_.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(client_.fd, SHUT_WR);
   }
   finish("refused", std::move(reason));
 }
@@ -420,9 +509,8 @@ void Connection::finish(std::string outcome, std::string reason) {
   if (done()) return;
   phase_ = Phase::over;
   cancel_deadline();
-  error_code ignored;
-  client_.close(ignored);
-  backend_.close(ignored);
+  close_socket(client_);
+  close_socket(backend_);
   ctx_.live.remove(slot_);
   record_->log(outcome, reason, RelayResult{});
 }

@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -26,8 +25,6 @@
 
 namespace sixgate::proxy {
 
-using StreamSocket = boost::asio::generic::stream_protocol::socket;
-
 // What the connection's access-log line needs. It outlives the Connection once the relay has taken over (an
 // idle relayed connection then costs the Relay and this record only), and it holds the connection's place in
 // `active` until it is destroyed.
@@ -45,26 +42,45 @@ struct AccessRecord {
   std::uint64_t replayed = 0;  // client bytes sent to the backend before the relay started
 };
 
-class Connection : public std::enable_shared_from_this<Connection>, public Stoppable {
+// Its sockets wait in the worker's ReadinessPoller from accept and from connect on, and go to the Relay
+// without leaving it.
+class Connection : public std::enable_shared_from_this<Connection>,
+                   public Stoppable,
+                   public ReadinessPoller::Listener {
  public:
-  // `ctx.active` has already been incremented for this connection; the AccessRecord gives the place back.
-  // `peer` as accept() reported it; `listen_port` is the listener's port (the default backend port).
-  Connection(WorkerContext& ctx, StreamSocket client, const sockaddr_storage& peer,
-             const std::string& listener, std::uint16_t listen_port);
+  // `client_fd`: the accepted non-blocking socket, owned from here on. `ctx.active` has already been
+  // incremented for this connection; the AccessRecord gives the place back. `peer` as accept() reported it;
+  // `listen_port` is the listener's port (the default backend port).
+  Connection(WorkerContext& ctx, int client_fd, const sockaddr_storage& peer, const std::string& listener,
+             std::uint16_t listen_port);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
   void start();
   void stop(std::string_view reason) override;
+  void on_ready(std::uint32_t tag, std::uint32_t events) override;
 
  private:
   enum class Alert { none, unrecognized_name, internal_error };
   // What the deadline timer guards: the hello (--hello-timeout), then, from the DNS answer until the relay
   // starts, the backend (--connect-timeout: connect attempts, the SSLRequest answer, the replay).
   enum class Phase { hello, resolving, connecting, backend_setup, over };
+  // Within backend_setup: a PostgreSQL backend's answer to the SSLRequest, then the replay.
+  enum class Setup { ssl_answer, replay };
   using TimePoint = std::chrono::steady_clock::time_point;
+  // One of the connection's sockets and what its edges reported that no call has used up yet.
+  struct Socket {
+    int fd = -1;
+    std::optional<ReadinessPoller::Token> token{};
+    bool readable = false;
+    bool writable = false;
+    bool peer_closed = false;
+  };
 
   bool done() const { return phase_ == Phase::over; }  // finished, or handed to the relay
   void read_hello();
   std::size_t hello_buffer_limit() const;
-  void on_hello_bytes();
+  bool take_hello_bytes();  // true: more bytes are needed
   void on_name_known(const std::optional<std::string>& raw_name);
   void on_lookup(const Lookup& lookup);
   void connect_unix();
@@ -72,13 +88,16 @@ class Connection : public std::enable_shared_from_this<Connection>, public Stopp
   void connect_next();
   TimePoint attempt_deadline() const;
   void on_attempt_timeout();
+  void on_connect_done();
   void on_backend_connected();
-  void postgres_backend_handshake();
+  void read_ssl_answer();
   void replay();
+  void send_replay();
   void start_relay();
   void arm_deadline(TimePoint at);
   void cancel_deadline();
   void on_deadline();
+  void close_socket(Socket& s);
   void close_backend();
   void refuse(std::string reason, Alert alert);
   void finish(std::string outcome, std::string reason);
@@ -86,14 +105,15 @@ class Connection : public std::enable_shared_from_this<Connection>, public Stopp
   WorkerContext& ctx_;
   std::shared_ptr<const RuntimeConfig> runtime_;
   std::shared_ptr<Resolver> resolver_;
-  StreamSocket client_;
-  StreamSocket backend_;
+  Socket client_;
+  Socket backend_;
   std::shared_ptr<AccessRecord> record_;
   sockaddr_storage peer_{};
   std::uint16_t listen_port_;
   LiveConnections::Slot slot_ = 0;  // this connection's place in ctx_.live (handed to the relay)
 
   Phase phase_ = Phase::hello;
+  Setup setup_ = Setup::replay;
   boost::asio::steady_timer timer_;
   std::uint64_t deadline_armed_ = 0;  // bumped on every arm and cancel: an older expiry is stale
   TimePoint connect_deadline_{};
@@ -102,6 +122,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public Stopp
   std::size_t parsed_ = 0;       // bytes of buffer_ fed to the parser
   std::size_t replay_from_ = 0;  // 8 after a PostgreSQL SSLRequest (answered by us), else 0
   std::vector<std::uint8_t> proxy_header_;  // PROXY v2, sent before the replay
+  std::size_t replay_sent_ = 0;             // of proxy_header_ + the replayed bytes
   Protocol protocol_ = Protocol::need_more;
   std::optional<ClientHelloParser> hello_;
   std::optional<HttpHostParser> http_;
@@ -109,7 +130,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public Stopp
   std::string name_;  // canonical
   std::vector<Endpoint> candidates_;
   std::size_t next_candidate_ = 0;
-  std::uint64_t attempt_ = 0;  // bumped per connect attempt: a wait from an abandoned attempt is stale
   std::optional<Ipv6Address> source_;
   std::string last_connect_error_;
 };

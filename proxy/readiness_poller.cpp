@@ -68,6 +68,19 @@ ReadinessPoller::Entry* ReadinessPoller::live_entry(Token token) {
   return &entries_[index];
 }
 
+void ReadinessPoller::hand_over(Token token, std::shared_ptr<Listener> listener, std::uint32_t tag) {
+  Entry* e = live_entry(token);
+  if (!e) return;
+  e->listener = std::move(listener);
+  e->tag = tag;
+}
+
+void ReadinessPoller::unwatch(Token token, int fd) {
+  if (!live_entry(token)) return;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // fails only if it is not in the set: then it is out
+  forget(token);
+}
+
 void ReadinessPoller::forget(Token token) {
   Entry* e = live_entry(token);
   if (!e) return;

@@ -1,12 +1,11 @@
 #pragma once
-// Edge-triggered readiness for a worker's relayed sockets, beside Asio's reactor rather than inside it.
-// Asio 1.18 re-arms a socket (epoll_ctl EPOLL_CTL_MOD) on every async_wait, and deletes it again before close
-// when the socket was adopted with assign(): 11.1 epoll_ctl calls per short TLS connection, 8.1 once only the
-// hello and connect phases used Asio's sockets (strace counts; perf stat, which strace undercounts,
-// says 10.5). Here a socket joins one epoll set once, for input, output and peer close, edge-triggered, and
-// stays there until its descriptor is closed, which takes it out of the set; the owner keeps track of what is
-// ready (as nginx does). The set's own descriptor waits in the worker's io_context, so everything still runs
-// on the worker's thread.
+// Edge-triggered readiness for a worker's sockets (listeners, clients, backends), beside Asio's reactor
+// rather than inside it. Asio 1.18 registers a socket, re-arms it (epoll_ctl EPOLL_CTL_MOD) on every
+// async_wait, and deletes it again before release() or close. Here a socket joins one epoll set once, for
+// input, output and peer close, edge-triggered, and stays there until its descriptor is closed, which takes
+// it out of the set; the owner keeps track of what is ready (as nginx does). A connection's sockets join at
+// accept and at connect and are handed from the connection to its relay without leaving. The set's own
+// descriptor waits in the worker's io_context, so everything still runs on the worker's thread.
 #include <sys/epoll.h>
 
 #include <boost/asio/io_context.hpp>
@@ -38,9 +37,17 @@ class ReadinessPoller {
   // poller keeps alive until forget(). An fd that is already ready is reported at once. The descriptor must
   // not be duplicated (dup, fork): closing it is what removes it from the set.
   Result<Token> watch(int fd, std::shared_ptr<Listener> listener, std::uint32_t tag);
+  // From now on the token's events, including those already collected in the current turn, go to
+  // listener->on_ready(tag, …) instead: a socket changes owner without leaving the set, so no edge is lost
+  // and no system call is made.
+  void hand_over(Token token, std::shared_ptr<Listener> listener, std::uint32_t tag);
   // No more calls for this token, including events already collected in the current turn. Call it before
   // closing the descriptor.
   void forget(Token token);
+  // forget() for a descriptor that is (or may be) duplicated, such as a listening socket inherited from
+  // systemd and dup()ed per worker: closing one copy would not take it out of the set, so it leaves
+  // explicitly.
+  void unwatch(Token token, int fd);
   std::size_t watched() const { return entries_.size() - free_.size(); }
 
  private:

@@ -57,8 +57,19 @@ void close_pipe(Pipe& p) {
 
 Relay::Relay(int client_fd, int backend_fd, ReadinessPoller& poller, PipePool& pipes,
              asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done)
-    : client_{.fd = client_fd, .name = "client", .token = std::nullopt},
-      backend_{.fd = backend_fd, .name = "backend", .token = std::nullopt},
+    : Relay(Side{.fd = client_fd, .name = "client"}, Side{.fd = backend_fd, .name = "backend"}, poller, pipes,
+            std::move(executor), idle_timeout, std::move(done)) {}
+
+Relay::Relay(const WatchedSocket& client, const WatchedSocket& backend, ReadinessPoller& poller,
+             PipePool& pipes, asio::any_io_executor executor, std::chrono::milliseconds idle_timeout,
+             Done done)
+    : Relay(watched_side(client, "client"), watched_side(backend, "backend"), poller, pipes,
+            std::move(executor), idle_timeout, std::move(done)) {}
+
+Relay::Relay(Side client, Side backend, ReadinessPoller& poller, PipePool& pipes,
+             asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done)
+    : client_(client),
+      backend_(backend),
       poller_(poller),
       pipes_(pipes),
       executor_(std::move(executor)),
@@ -69,6 +80,15 @@ Relay::Relay(int client_fd, int backend_fd, ReadinessPoller& poller, PipePool& p
   up_.dst = &backend_;
   down_.src = &backend_;
   down_.dst = &client_;
+}
+
+Relay::Side Relay::watched_side(const WatchedSocket& s, const char* name) {
+  return Side{.fd = s.fd,
+              .name = name,
+              .readable = s.readable,
+              .writable = s.writable,
+              .peer_closed = s.peer_closed,
+              .token = s.token};
 }
 
 // Only when the worker goes away with the relay still running (finish() has closed everything otherwise).
@@ -82,13 +102,21 @@ Relay::~Relay() {
 void Relay::start() {
   last_activity_ = std::chrono::steady_clock::now();
   arm_idle_timer();
-  // Bytes or an EOF already waiting are reported by the poller's first turn: joining the set reports a ready
-  // socket at once.
   for (Side* s : {&client_, &backend_}) {
-    auto token = poller_.watch(s->fd, shared_from_this(), s == &client_ ? kClientTag : kBackendTag);
+    const std::uint32_t tag = s == &client_ ? kClientTag : kBackendTag;
+    if (s->token) {
+      poller_.hand_over(*s->token, shared_from_this(), tag);
+      continue;
+    }
+    // Bytes or an EOF already waiting are reported by the poller's next turn: joining the set reports a ready
+    // socket at once.
+    auto token = poller_.watch(s->fd, shared_from_this(), tag);
     if (!token) return finish(std::string(s->name) + "_error:" + token.error().message);
     s->token = *token;
   }
+  // What the connection phase knew to be ready raises no new edge.
+  pump(up_);
+  pump(down_);
 }
 
 void Relay::arm_idle_timer() {

@@ -31,13 +31,27 @@ struct RelayResult {
   bool stopped = false;  // ended by stop(), not by the peers or the idle timeout
 };
 
+// A socket that is already in the poller's set (the connection phase watched it), with what its edges have
+// reported that no call has used up yet. The relay takes the token over: the socket never leaves the set.
+struct WatchedSocket {
+  int fd = -1;
+  ReadinessPoller::Token token = 0;
+  bool readable = false;
+  bool writable = false;
+  bool peer_closed = false;
+};
+
 // Takes ownership of both descriptors, which must be connected, non-blocking stream sockets that no one else
 // holds (not registered with an io_context, not duplicated).
 class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, public ReadinessPoller::Listener {
  public:
   using Done = std::function<void(const RelayResult&)>;
 
+  // Sockets the poller does not know yet: start() adds them.
   Relay(int client_fd, int backend_fd, ReadinessPoller& poller, PipePool& pipes,
+        boost::asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done);
+  // Sockets handed over from the connection phase: start() takes their tokens over.
+  Relay(const WatchedSocket& client, const WatchedSocket& backend, ReadinessPoller& poller, PipePool& pipes,
         boost::asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done);
   ~Relay() override;
   Relay(const Relay&) = delete;
@@ -59,7 +73,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
     bool writable = true;  // a connected socket with an empty send buffer
     bool peer_closed =
         false;  // reported hang-up or error: read until the call says so, a short read is not the end
-    std::optional<ReadinessPoller::Token> token;
+    std::optional<ReadinessPoller::Token> token{};
   };
   struct Direction {
     Side* src;
@@ -76,6 +90,10 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
     bool holding() const { return in_pipe > 0 || held_start < held_end; }
   };
   enum class Step { progress, blocked, over };
+
+  Relay(Side client, Side backend, ReadinessPoller& poller, PipePool& pipes,
+        boost::asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done);
+  static Side watched_side(const WatchedSocket& s, const char* name);
 
   void pump(Direction& d);
   Step step_splice(Direction& d);

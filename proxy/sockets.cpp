@@ -48,6 +48,10 @@ Result<int> open_listener(const ListenSpec& spec) {
       return make_error("-listen " + spec.text + ": descriptor is not a listening stream socket");
     int fd = ::fcntl(spec.fd, F_DUPFD_CLOEXEC, 3);
     if (fd < 0) return sys_error("-listen " + spec.text + ": dup");
+    // The flag belongs to the shared file description: every worker's accept() must not block when another
+    // worker took the connection.
+    if (const int flags = ::fcntl(fd, F_GETFL); flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+      return close_with(fd, sys_error("-listen " + spec.text + ": O_NONBLOCK"));
     int domain = 0;
     len = sizeof domain;
     if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)

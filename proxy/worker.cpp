@@ -19,9 +19,6 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr std::chrono::milliseconds kFirstBackoff{100};
-constexpr std::chrono::milliseconds kMaxBackoff{1000};
-
 ResolverSettings resolver_settings(const ProxyConfig& c) {
   ResolverSettings s;
   s.servers = c.resolvers;
@@ -70,73 +67,38 @@ Status Worker::prepare() {
       ::close(*fd);
       return e;
     }
-    auto& l = listeners_.emplace_back(io_, spec.kind == ListenSpec::Kind::fd ? spec.text : to_string(ss));
-    l.port = port_of(ss);
-    error_code ec;
-    l.acceptor.assign(asio::generic::stream_protocol(ss.ss_family, ss.ss_family == AF_UNIX ? 0 : IPPROTO_TCP),
-                      *fd, ec);
-    if (ec) {
-      ::close(*fd);
-      return make_error("-listen " + spec.text + ": " + ec.message());
-    }
-    l.acceptor.non_blocking(true, ec);  // accept() must not block when another worker took the connection
-    if (ec) return make_error("-listen " + spec.text + ": non-blocking: " + ec.message());
+    std::string text = spec.kind == ListenSpec::Kind::fd ? spec.text : to_string(ss);
+    listeners_.push_back(Listener{.loop = nullptr, .text = text, .port = port_of(ss)});
+    listeners_.back().loop = std::make_shared<AcceptLoop>(
+        io_, *ctx_.poller, *fd, std::move(text), index_,
+        [this, i = listeners_.size() - 1](int client_fd, const sockaddr_storage& peer) {
+          on_accepted(listeners_[i], client_fd, peer);
+        });
   }
+  for (auto& l : listeners_)
+    if (auto started = l.loop->start(); !started.ok()) return started;
   return ok_status();
 }
 
 void Worker::start() {
-  for (auto& l : listeners_) accept(l);
   thread_ = std::thread([this] { io_.run(); });
 }
 
-void Worker::accept(Listener& l) {
-  l.acceptor.async_accept(io_, l.peer, [this, &l](const error_code& ec, StreamSocket socket) {
-    if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
-    if (ec) return on_accept_error(l, ec);
-    l.delay = std::chrono::milliseconds(0);
-    const auto& cfg = ctx_.runtime->config;
-    sockaddr_storage peer{};
-    std::memcpy(&peer, l.peer.data(), std::min<std::size_t>(l.peer.size(), sizeof peer));
-    if (ctx_.active.fetch_add(1, std::memory_order_relaxed) >= cfg.max_connections) {
-      error_code ignored;
-      socket.close(ignored);
-      AccessRecord refused(ctx_.active, l.text);  // gives the place back
-      refused.client = to_string(peer);
-      refused.log("refused", "max_connections", RelayResult{});
-    } else {
-      std::make_shared<Connection>(ctx_, std::move(socket), peer, l.text, l.port)->start();
-    }
-    accept(l);
-  });
-}
-
-// EMFILE, ENFILE, ENOBUFS, ENOMEM: accepting again at once would fail again and spin. Wait, doubling up to
-// kMaxBackoff; log when the trouble starts, not on every retry.
-void Worker::on_accept_error(Listener& l, const error_code& ec) {
-  if (l.delay.count() == 0) {
-    log::event(spdlog::level::err, "accept_failed",
-               {{"listener", l.text},
-                {"worker", index_},
-                {"error", ec.message()},
-                {"backoff_ms", kFirstBackoff.count()}});
-    l.delay = kFirstBackoff;
-  } else {
-    l.delay = std::min(l.delay * 2, kMaxBackoff);
+void Worker::on_accepted(const Listener& l, int fd, const sockaddr_storage& peer) {
+  const auto& cfg = ctx_.runtime->config;
+  if (ctx_.active.fetch_add(1, std::memory_order_relaxed) >= cfg.max_connections) {
+    ::close(fd);
+    AccessRecord refused(ctx_.active, l.text);  // gives the place back
+    refused.client = to_string(peer);
+    refused.log("refused", "max_connections", RelayResult{});
+    return;
   }
-  l.backoff.expires_after(l.delay);
-  l.backoff.async_wait([this, &l](const error_code& wait_ec) {
-    if (!wait_ec && l.acceptor.is_open()) accept(l);
-  });
+  std::make_shared<Connection>(ctx_, fd, peer, l.text, l.port)->start();
 }
 
 void Worker::stop_accepting() {
   asio::post(io_, [this] {
-    for (auto& l : listeners_) {
-      error_code ignored;
-      l.backoff.cancel();
-      l.acceptor.close(ignored);
-    }
+    for (auto& l : listeners_) l.loop->close();
   });
 }
 

@@ -2,18 +2,18 @@
 // A worker thread: its own io_context, resolver, pipe pool, and one listener per -listen (its own
 // SO_REUSEPORT socket for tcp:, a dup of the shared socket for fd:). All of its connections live on its
 // thread.
+#include <sys/socket.h>
+
 #include <atomic>
-#include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <future>
-#include <list>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "proxy/accept_loop.hpp"
 #include "proxy/worker_context.hpp"
 
 namespace sixgate::proxy {
@@ -37,24 +37,18 @@ class Worker {
   void stop_and_join();
 
  private:
-  using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol>;
   struct Listener {
-    Listener(boost::asio::io_context& io, std::string t) : acceptor(io), backoff(io), text(std::move(t)) {}
-    Acceptor acceptor;
-    boost::asio::steady_timer backoff;
+    std::shared_ptr<AcceptLoop> loop;
     std::string text;
     std::uint16_t port = 0;
-    boost::asio::generic::stream_protocol::endpoint peer;  // filled by each accept
-    std::chrono::milliseconds delay{0};
   };
-  void accept(Listener& l);
-  void on_accept_error(Listener& l, const boost::system::error_code& ec);
+  void on_accepted(const Listener& l, int fd, const sockaddr_storage& peer);
 
   unsigned index_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   WorkerContext ctx_;
-  std::list<Listener> listeners_;
+  std::vector<Listener> listeners_;
   std::thread thread_;
 };
 

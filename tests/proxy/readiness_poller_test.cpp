@@ -155,3 +155,64 @@ TEST_CASE("poller: a socket that cannot join is an error value, and its slot is 
   CHECK(bad.error().message.find("epoll_ctl") != std::string::npos);
   CHECK(poller->watched() == 0);
 }
+
+TEST_CASE(
+    "poller: a handed-over token calls its new listener, also for an event collected in the same turn") {
+  boost::asio::io_context io;
+  auto poller = ReadinessPoller::create(io).value();
+  SocketPair first, second;
+  auto before = std::make_shared<Recorder>(), after = std::make_shared<Recorder>();
+  std::weak_ptr<Recorder> before_alive = before;
+  auto token_first = poller->watch(first.b, before, 1).value();
+  auto token_second = poller->watch(second.b, before, 2).value();
+  turn(io);  // the joins' own reports
+  REQUIRE(before->calls.size() == 2);
+  REQUIRE(::send(first.a, "x", 1, 0) == 1);
+  REQUIRE(::send(second.a, "x", 1, 0) == 1);
+  // Both arrivals come in one turn; the first call hands both sockets over, so the second event, already
+  // collected, goes to the new owner with its new tag.
+  bool handed = false;
+  before->on_call = [&] {
+    if (handed) return;
+    handed = true;
+    poller->hand_over(token_first, after, 11);
+    poller->hand_over(token_second, after, 12);
+  };
+  turn(io);
+  CHECK(before->calls.size() == 3);
+  REQUIRE(after->calls.size() == 1);
+  CHECK((after->calls[0].tag == 11 || after->calls[0].tag == 12));
+  before.reset();
+  CHECK(before_alive.expired());  // the poller no longer holds the old owner
+  CHECK(poller->watched() == 2);
+  drain(first.b);
+  drain(second.b);
+  REQUIRE(::send(first.a, "y", 1, 0) == 1);
+  turn(io);
+  REQUIRE(after->calls.size() == 2);
+  CHECK(after->calls[1].tag == 11);
+}
+
+TEST_CASE("poller: unwatch() takes a duplicated descriptor out of the set, which closing one copy does not") {
+  boost::asio::io_context io;
+  auto poller = ReadinessPoller::create(io).value();
+  SocketPair pair;
+  // The kernel keys a set member by open file and descriptor number, and drops it only when the file's last
+  // descriptor closes: pair.b keeps the file open here. A new copy of the same file under the same number
+  // can join again only if the old member is really gone (EEXIST otherwise).
+  const int copy = ::dup(pair.b);
+  REQUIRE(copy >= 0);
+  auto recorder = std::make_shared<Recorder>();
+  auto token = poller->watch(copy, recorder, 1).value();
+  turn(io);
+  REQUIRE(recorder->calls.size() == 1);
+  poller->unwatch(token, copy);
+  ::close(copy);
+  CHECK(poller->watched() == 0);
+  const int same_number = ::dup(pair.b);  // the lowest free number: the one just closed
+  REQUIRE(same_number == copy);
+  auto again = poller->watch(same_number, recorder, 2);
+  CHECK(again.ok());
+  if (again) poller->unwatch(*again, same_number);
+  ::close(same_number);
+}

@@ -1,0 +1,113 @@
+#include "proxy/accept_loop.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.hpp"
+
+namespace sixgate::proxy {
+
+namespace {
+// accept(2): these are errors of the connection being accepted (it went away, or the network under it did);
+// the next one in the queue may be fine.
+bool concerns_one_connection(int err) {
+  switch (err) {
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+AcceptLoop::AcceptLoop(boost::asio::io_context& io, ReadinessPoller& poller, int listen_fd, std::string text,
+                       unsigned worker, Accepted accepted)
+    : io_(io),
+      poller_(poller),
+      fd_(listen_fd),
+      text_(std::move(text)),
+      worker_(worker),
+      accepted_(std::move(accepted)),
+      backoff_(io) {}
+
+AcceptLoop::~AcceptLoop() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status AcceptLoop::start() {
+  auto token = poller_.watch(fd_, shared_from_this(), 0);
+  if (!token) return make_error("-listen " + text_ + ": " + token.error().message);
+  token_ = *token;
+  return ok_status();
+}
+
+void AcceptLoop::close() {
+  if (fd_ < 0) return;
+  backoff_.cancel();
+  if (token_) poller_.unwatch(*token_, fd_);  // an fd: listener is a dup shared with the other workers
+  token_.reset();
+  ::close(fd_);
+  fd_ = -1;
+}
+
+void AcceptLoop::on_ready(std::uint32_t, std::uint32_t) {
+  if (!backing_off()) accept_some();
+}
+
+void AcceptLoop::accept_some() {
+  for (int i = 0; i < kAcceptsPerTurn; ++i) {
+    if (fd_ < 0) return;
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    const int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      const int err = errno;
+      if (err == EAGAIN) return;  // the queue is empty: the next connection raises a new edge
+      if (err == EINTR || concerns_one_connection(err)) continue;
+      return back_off(err);
+    }
+    delay_ = std::chrono::milliseconds(0);
+    accepted_(fd, peer);
+  }
+  // More may be queued, and no new edge comes for them: go on after the worker's other work.
+  if (continuation_posted_) return;
+  continuation_posted_ = true;
+  boost::asio::post(io_, [self = shared_from_this()] {
+    self->continuation_posted_ = false;
+    if (!self->backing_off()) self->accept_some();
+  });
+}
+
+void AcceptLoop::back_off(int err) {
+  if (delay_.count() == 0) {
+    log::event(spdlog::level::err, "accept_failed",
+               {{"listener", text_},
+                {"worker", worker_},
+                {"error", std::strerror(err)},
+                {"backoff_ms", kFirstBackoff.count()}});
+    delay_ = kFirstBackoff;
+  } else {
+    delay_ = std::min(delay_ * 2, kMaxBackoff);
+  }
+  waiting_ = true;
+  backoff_.expires_after(delay_);
+  backoff_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->fd_ < 0) return;
+    self->waiting_ = false;
+    self->accept_some();  // a failure now doubles the back-off; a success ends it
+  });
+}
+
+}  // namespace sixgate::proxy

@@ -1,0 +1,62 @@
+#pragma once
+// Accepts from one listening socket on its worker's ReadinessPoller and hands each new connection on.
+// The listener joins the set once, edge-triggered, and an edge is answered by accepting until the queue is
+// empty (at most kAcceptsPerTurn at a time, so a flood cannot starve established connections). Errors that
+// concern one connection (it was reset before accept) are skipped; errors that would fail again at once
+// (EMFILE, ENFILE, ENOBUFS, ENOMEM) stop accepting for a back-off that doubles up to a second, logged once
+// when the trouble starts. The edge that announced the waiting connections has been used up by then, so the
+// back-off's end tries again by itself.
+#include <sys/socket.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.hpp"
+#include "proxy/readiness_poller.hpp"
+
+namespace sixgate::proxy {
+
+class AcceptLoop : public ReadinessPoller::Listener, public std::enable_shared_from_this<AcceptLoop> {
+ public:
+  // `fd`: a new non-blocking client socket, owned by the callee.
+  using Accepted = std::function<void(int fd, const sockaddr_storage& peer)>;
+  static constexpr int kAcceptsPerTurn = 32;
+  static constexpr std::chrono::milliseconds kFirstBackoff{100};
+  static constexpr std::chrono::milliseconds kMaxBackoff{1000};
+
+  // Owns `listen_fd` (non-blocking, listening). `text` names the listener in logs, `worker` the thread.
+  AcceptLoop(boost::asio::io_context& io, ReadinessPoller& poller, int listen_fd, std::string text,
+             unsigned worker, Accepted accepted);
+  ~AcceptLoop() override;
+  AcceptLoop(const AcceptLoop&) = delete;
+  AcceptLoop& operator=(const AcceptLoop&) = delete;
+
+  Status start();  // joins the poller; connections already queued are accepted on its next turn
+  void close();    // no more accepts; the listening socket is closed
+  void on_ready(std::uint32_t tag, std::uint32_t events) override;
+  bool backing_off() const { return waiting_; }
+
+ private:
+  void accept_some();
+  void back_off(int err);
+
+  boost::asio::io_context& io_;
+  ReadinessPoller& poller_;
+  int fd_;
+  std::string text_;
+  unsigned worker_;
+  Accepted accepted_;
+  std::optional<ReadinessPoller::Token> token_;
+  boost::asio::steady_timer backoff_;
+  std::chrono::milliseconds delay_{0};  // the last back-off; 0 once an accept has succeeded since
+  bool waiting_ = false;                // a back-off is running: edges are left to its end
+  bool continuation_posted_ = false;
+};
+
+}  // namespace sixgate::proxy
