@@ -17,6 +17,7 @@ constexpr std::size_t kAccessBatchBytes = 32 * 1024;
 // Set by setup(), which runs before any other thread logs.
 std::shared_ptr<spdlog::logger> g_access_owner;
 std::atomic<spdlog::logger*> g_access{nullptr};
+std::shared_ptr<LineBatchSink> g_sink;
 
 std::string json_string(std::string_view s) {
   return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -122,6 +123,7 @@ Status setup(const std::optional<std::string>& level_flag, const std::optional<s
       logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
     return logger;
   };
+  g_sink = sink;
   g_access_owner = make(kAccessLogger);
   g_access = g_access_owner.get();
   spdlog::set_default_logger(make("sixgate"));
@@ -181,6 +183,10 @@ void access(std::string_view name, std::initializer_list<Field> fields) {
 // After setup() both loggers share one sink: flushing the access logger writes everything gathered.
 void flush() {
   access_logger()->flush();
+}
+
+std::uint64_t dropped_bytes() {
+  return g_sink ? g_sink->dropped_bytes() : 0;
 }
 
 void append_hex_escape(std::string& out, unsigned char byte) {

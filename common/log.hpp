@@ -59,6 +59,9 @@ void access(std::string_view name, std::initializer_list<Field> fields);
 // Writes what the loggers hold.
 void flush();
 
+// Bytes of log lines that stderr refused (closed pipe, full disk) since setup(); 0 before it.
+std::uint64_t dropped_bytes();
+
 // Escapes control, non-ASCII, quote and backslash bytes as \xNN and cuts to at most `max_bytes` input bytes,
 // marking a cut with "...". For any text a client or remote peer chose.
 std::string bounded(std::string_view untrusted, std::size_t max_bytes = 256);

@@ -38,8 +38,13 @@ Result<std::unique_ptr<channel::ChannelServer>> start_channel_server(boost::asio
   return started;
 }
 
-nlohmann::json proxy_status_json(const channel::ChannelServer* channel) {
-  nlohmann::json out = {{"daemon", "sixgate-proxy"}, {"version", SIXGATE_VERSION}};
+nlohmann::json proxy_status_json(const channel::ChannelServer* channel, const ProxyActivity& activity) {
+  nlohmann::json out = {
+      {"daemon", "sixgate-proxy"},
+      {"version", SIXGATE_VERSION},
+      {"connections", {{"active", activity.active_connections}, {"max", activity.max_connections}}},
+      {"workers", activity.workers},
+      {"log_dropped_bytes", activity.log_dropped_bytes}};
   if (channel == nullptr) {
     out["healthy"] = true;
     out["channel"] = nullptr;
@@ -53,10 +58,12 @@ nlohmann::json proxy_status_json(const channel::ChannelServer* channel) {
 
 Result<std::unique_ptr<control::ControlServer>> start_control_socket(boost::asio::io_context& io,
                                                                      const ProxyConfig& config,
-                                                                     const channel::ChannelServer* channel) {
-  return control::ControlServer::start(io, config.control_socket, control::status_only_handler([channel] {
-                                         return proxy_status_json(channel);
-                                       }));
+                                                                     const channel::ChannelServer* channel,
+                                                                     ActivitySource activity) {
+  return control::ControlServer::start(
+      io, config.control_socket, control::status_only_handler([channel, activity = std::move(activity)] {
+        return proxy_status_json(channel, activity());
+      }));
 }
 
 }  // namespace sixgate::proxy

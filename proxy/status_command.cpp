@@ -10,9 +10,22 @@ using control::format_lifetime;
 using control::format_unix_ms;
 using control::text_of;
 
+namespace {
+std::string count_of(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->dump() : "?";
+}
+}  // namespace
+
 std::string render_proxy_status(const nlohmann::json& status) {
   std::string out = "sixgate-proxy " + text_of(status, "version", "?") + ": " +
                     (status.value("healthy", false) ? "healthy" : "UNHEALTHY") + "\n";
+  if (auto c = status.find("connections"); c != status.end() && c->is_object())
+    out += "connections: " + count_of(*c, "active") + " open (max " + count_of(*c, "max") + "), " +
+           count_of(status, "workers") + " workers\n";
+  if (auto d = status.find("log_dropped_bytes"); d != status.end() && d->is_number_unsigned() && *d > 0)
+    out += "WARNING: " + d->dump() +
+           " bytes of log lines were lost: stderr refused them (closed pipe, full disk?)\n";
   auto channel = status.find("channel");
   if (channel == status.end() || !channel->is_object()) return out + "channel: not configured\n";
 

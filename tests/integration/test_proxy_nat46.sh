@@ -478,6 +478,14 @@ expect "-mode tcp: the backend sees the proxy's address" "peer=2001:db8:1::1" "$
 in_cl python3 "$TMP/client.py" flood 9443 2 >/dev/null 2>&1 &
 FLOOD_PID=$!
 sleep 1
+# Both held connections count in `status` (JSON and table) while they wait in their hello.
+st=$(ip netns exec "$PX" "$PROXY" status --control-socket "$TMP/control3.sock" --json 2>&1 || true)
+if python3 -c 'import json,sys; c=json.loads(sys.argv[1])["connections"]; sys.exit(0 if c == {"active": 2, "max": 2} else 1)' "$st" 2>/dev/null &&
+  ip netns exec "$PX" "$PROXY" status --control-socket "$TMP/control3.sock" 2>&1 | grep -q '^connections: 2 open (max 2), '; then
+  pass "status: the two held connections show as open, with the maximum"
+else
+  fail "status while two connections are held: $st"
+fi
 out=$(in_cl curl -sk --max-time 5 --resolve app.test:9443:192.0.2.1 https://app.test:9443/ 2>&1 || true)
 if ! grep -q "peer=" <<<"$out" && log_wait "$TMP/proxy3.log" 'reason=max_connections'; then
   pass "--max-connections 2: a third connection is closed and logged"
