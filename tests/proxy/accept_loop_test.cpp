@@ -17,9 +17,9 @@
 #include "common/log.hpp"
 #include "proxy/accept_loop.hpp"
 #include "tests/proxy/log_capture.hpp"
+#include "tests/proxy/run_until.hpp"
 
 using namespace sixgate::proxy;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -47,18 +47,12 @@ struct Fixture {
   void connect_client() {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd >= 0);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) ==
-            0);  // queued by the kernel
+    // Completes at once: the kernel queues the connection until the loop accepts it.
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
     clients.push_back(fd);
   }
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-    const auto until = Clock::now() + limit;
-    while (!done()) {
-      if (Clock::now() >= until) return false;
-      io.restart();
-      io.run_for(std::chrono::milliseconds(5));
-    }
-    return true;
+    return test::run_until(io, done, limit);
   }
   void run_for(std::chrono::milliseconds span) {
     run_until([] { return false; }, span);

@@ -20,6 +20,7 @@
 #include "proxy/core/sniff.hpp"
 #include "tests/proxy/core/hello_builder.hpp"
 #include "tests/proxy/log_capture.hpp"
+#include "tests/proxy/run_until.hpp"
 
 using namespace sixgate;
 using namespace sixgate::proxy;
@@ -126,13 +127,7 @@ struct Harness {
   // Runs the io_context until `done` (bounded: a bug fails instead of hanging).
   bool run_until(const std::function<bool()>& done,
                  std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-    const auto until = Clock::now() + limit;
-    while (!done()) {
-      if (Clock::now() >= until) return false;
-      io.restart();
-      io.run_for(std::chrono::milliseconds(5));
-    }
-    return true;
+    return test::run_until(io, done, limit);
   }
 
   // In this order: connections still held by the poller (in ctx) or by the io_context's handlers give their
