@@ -22,7 +22,7 @@ std::string render_proxy_status(const nlohmann::json& status) {
                     (status.value("healthy", false) ? "healthy" : "UNHEALTHY") + "\n";
   if (auto c = status.find("connections"); c != status.end() && c->is_object())
     out += "connections: " + count_of(*c, "active") + " open (max " + count_of(*c, "max") + "), " +
-           count_of(status, "workers") + " workers\n";
+           count_of(status, "workers") + (status.value("workers", 0u) == 1 ? " worker\n" : " workers\n");
   if (auto d = status.find("log_dropped_bytes"); d != status.end() && d->is_number_unsigned() && *d > 0)
     out += "WARNING: " + d->dump() +
            " bytes of log lines were lost: stderr refused them (closed pipe, full disk?)\n";

@@ -29,6 +29,7 @@ TEST_CASE("proxy status: log lines stderr refused are a warning in the table") {
       nullptr, {.active_connections = 0, .max_connections = 10, .workers = 1, .log_dropped_bytes = 1234});
   const std::string table = render_proxy_status(status);
   CHECK(table.find("WARNING: 1234 bytes of log lines were lost") != std::string::npos);
+  CHECK(table.find("connections: 0 open (max 10), 1 worker\n") != std::string::npos);
 }
 
 TEST_CASE("proxy status: a reply without the activity fields (another version) still renders") {
