@@ -94,22 +94,18 @@ void Connection::start() {
   if (!token) return finish("refused", "client_error:" + token.error().message);
   client_.token = *token;
   arm_deadline(std::chrono::steady_clock::now() + cfg.hello_timeout);
-  client_.readable = true;  // the hello may be there already: one read says
+  client_.ready.readable = true;  // the hello may be there already: one read says
   read_hello();
 }
 
 void Connection::on_ready(std::uint32_t tag, std::uint32_t events) {
-  Socket& s = tag == kClientTag ? client_ : backend_;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-    s.readable = true;  // the call reports EOF/errors
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s.peer_closed = true;
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s.writable = true;
+  (tag == kClientTag ? client_ : backend_).ready.note(events);
   switch (phase_) {
     case Phase::hello:
       if (tag == kClientTag) read_hello();
       return;
     case Phase::connecting:
-      if (tag == kBackendTag && backend_.writable) on_connect_done();
+      if (tag == kBackendTag && backend_.ready.writable) on_connect_done();
       return;
     case Phase::backend_setup:
       if (tag != kBackendTag) return;
@@ -167,7 +163,7 @@ std::size_t Connection::hello_buffer_limit() const {
 // there was: the next segment raises a new edge. Not so once the peer has closed (its FIN may have come with
 // the last bytes), so then the loop reads on until the call reports the end.
 void Connection::read_hello() {
-  while (phase_ == Phase::hello && client_.readable) {
+  while (phase_ == Phase::hello && client_.ready.readable) {
     const std::size_t limit = hello_buffer_limit();
     if (buffer_.size() >= limit) return refuse("hello_too_large", Alert::none);
     const std::size_t want = std::min(kReadChunk, limit - buffer_.size());
@@ -177,13 +173,13 @@ void Connection::read_hello() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
-        client_.readable = false;
+        client_.ready.readable = false;
         return;
       }
       return finish("refused", std::string("client_error:") + std::strerror(errno));
     }
     buffer_.commit(static_cast<std::size_t>(n));
-    if (static_cast<std::size_t>(n) < want && !client_.peer_closed) client_.readable = false;
+    if (static_cast<std::size_t>(n) < want && !client_.ready.peer_closed) client_.ready.readable = false;
     if (!take_hello_bytes()) return;
   }
 }
@@ -396,7 +392,7 @@ void Connection::on_backend_connected() {
 
 // Exactly one byte: whatever follows it belongs to the TLS session the relay carries.
 void Connection::read_ssl_answer() {
-  while (backend_.readable) {
+  while (backend_.ready.readable) {
     std::uint8_t answer = 0;
     const ssize_t n = ::recv(backend_.fd, &answer, 1, 0);
     if (n == 1) {
@@ -407,7 +403,7 @@ void Connection::read_ssl_answer() {
     if (errno == EINTR) continue;
     if (errno != EAGAIN)
       return refuse(std::string("backend_error:") + std::strerror(errno), Alert::internal_error);
-    backend_.readable = false;
+    backend_.ready.readable = false;
   }
 }
 
@@ -430,7 +426,7 @@ void Connection::replay() {
 void Connection::send_replay() {
   const auto hello = buffer_.bytes().subspan(replay_from_);
   const std::size_t total = proxy_header_.size() + hello.size();
-  while (replay_sent_ < total && backend_.writable) {
+  while (replay_sent_ < total && backend_.ready.writable) {
     iovec parts[2];
     int count = 0;
     std::size_t skip = replay_sent_;
@@ -448,7 +444,7 @@ void Connection::send_replay() {
     if (n > 0) {
       replay_sent_ += static_cast<std::size_t>(n);
     } else if (n < 0 && errno == EAGAIN) {
-      backend_.writable = false;
+      backend_.ready.writable = false;
     } else if (n < 0 && errno != EINTR) {
       return refuse(std::string("backend_error:") + std::strerror(errno), Alert::internal_error);
     }
@@ -463,11 +459,7 @@ void Connection::start_relay() {
   phase_ = Phase::over;
   cancel_deadline();
   auto handed = [](Socket& s) {
-    WatchedSocket w{.fd = s.fd,
-                    .token = s.token.value(),
-                    .readable = s.readable,
-                    .writable = s.writable,
-                    .peer_closed = s.peer_closed};
+    WatchedSocket w{.fd = s.fd, .token = s.token.value(), .ready = s.ready};
     s = Socket{};
     return w;
   };

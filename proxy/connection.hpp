@@ -72,9 +72,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
   struct Socket {
     int fd = -1;
     std::optional<ReadinessPoller::Token> token{};
-    bool readable = false;
-    bool writable = false;
-    bool peer_closed = false;
+    Readiness ready{};
   };
 
   bool done() const { return phase_ == Phase::over; }  // finished, or handed to the relay

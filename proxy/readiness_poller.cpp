@@ -22,6 +22,12 @@ std::uint32_t index_of(ReadinessPoller::Token token) {
 }
 }  // namespace
 
+void Readiness::note(std::uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable = true;  // the call reports EOF/errors
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_closed = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable = true;
+}
+
 Result<std::unique_ptr<ReadinessPoller>> ReadinessPoller::create(boost::asio::io_context& io) {
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) return make_error(std::string("epoll_create1: ") + std::strerror(errno));

@@ -18,6 +18,16 @@
 
 namespace sixgate::proxy {
 
+// What one socket's edges have reported that no call has used up yet: an edge said it was ready, and no call
+// has said EAGAIN since. The owner clears a flag when a call says EAGAIN (or reads short).
+struct Readiness {
+  bool readable = false;
+  bool writable = false;
+  // A hang-up or an error was reported: read until the call says so, a short read is not the end.
+  bool peer_closed = false;
+  void note(std::uint32_t events);  // the EPOLL* bits of one report
+};
+
 class ReadinessPoller {
  public:
   class Listener {

@@ -29,6 +29,8 @@ constexpr std::size_t kSmallFlight = 16384;
 // ~250–330 µs per connection (perf); copying those flights instead added no measurable kernel time.
 constexpr std::size_t kCopyBuffer = kSmallFlight;
 constexpr std::uint32_t kClientTag = 0, kBackendTag = 1;
+// A connected socket that has not reported yet: nothing read, an empty send buffer.
+constexpr Readiness kFreshlyConnected{.writable = true};
 
 bool set_receive_low_water(int fd, int bytes) {
   return ::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) == 0;
@@ -57,7 +59,8 @@ void close_pipe(Pipe& p) {
 
 Relay::Relay(int client_fd, int backend_fd, ReadinessPoller& poller, PipePool& pipes,
              asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done)
-    : Relay(Side{.fd = client_fd, .name = "client"}, Side{.fd = backend_fd, .name = "backend"}, poller, pipes,
+    : Relay(Side{.fd = client_fd, .name = "client", .ready = kFreshlyConnected},
+            Side{.fd = backend_fd, .name = "backend", .ready = kFreshlyConnected}, poller, pipes,
             std::move(executor), idle_timeout, std::move(done)) {}
 
 Relay::Relay(const WatchedSocket& client, const WatchedSocket& backend, ReadinessPoller& poller,
@@ -83,12 +86,7 @@ Relay::Relay(Side client, Side backend, ReadinessPoller& poller, PipePool& pipes
 }
 
 Relay::Side Relay::watched_side(const WatchedSocket& s, const char* name) {
-  return Side{.fd = s.fd,
-              .name = name,
-              .readable = s.readable,
-              .writable = s.writable,
-              .peer_closed = s.peer_closed,
-              .token = s.token};
+  return Side{.fd = s.fd, .name = name, .ready = s.ready, .token = s.token};
 }
 
 // Only when the worker goes away with the relay still running (finish() has closed everything otherwise).
@@ -133,11 +131,7 @@ void Relay::arm_idle_timer() {
 }
 
 void Relay::on_ready(std::uint32_t tag, std::uint32_t events) {
-  Side& s = tag == kClientTag ? client_ : backend_;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-    s.readable = true;  // the call reports EOF/errors
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s.peer_closed = true;
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s.writable = true;
+  (tag == kClientTag ? client_ : backend_).ready.note(events);
   pump(up_);
   pump(down_);
 }
@@ -170,7 +164,7 @@ void Relay::pump(Direction& d) {
 // then move what the pipe holds to the destination, each only if its socket is known to be ready.
 Relay::Step Relay::step_splice(Direction& d) {
   bool progress = false;
-  if (!d.eof && d.src->readable && (!d.pipe || d.in_pipe < d.pipe->capacity)) {
+  if (!d.eof && d.src->ready.readable && (!d.pipe || d.in_pipe < d.pipe->capacity)) {
     if (!d.pipe) {
       d.pipe = pipes_.take();
       if (!d.pipe) {
@@ -185,8 +179,8 @@ Relay::Step Relay::step_splice(Direction& d) {
       d.in_pipe += static_cast<std::size_t>(n);
       d.bytes += static_cast<std::uint64_t>(n);
       progress = true;
-      if (static_cast<std::size_t>(n) < std::min(room, kSmallFlight) && !d.src->peer_closed)
-        d.src->readable = false;
+      if (static_cast<std::size_t>(n) < std::min(room, kSmallFlight) && !d.src->ready.peer_closed)
+        d.src->ready.readable = false;
     } else if (n == 0) {
       d.eof = true;
       progress = true;
@@ -198,13 +192,13 @@ Relay::Step Relay::step_splice(Direction& d) {
       d.mode = Mode::copy_only;
       return Step::progress;
     } else if (errno == EAGAIN) {
-      d.src->readable = false;
+      d.src->ready.readable = false;
     } else {
       fail(*d.src, errno);
       return Step::over;
     }
   }
-  if (d.in_pipe > 0 && d.dst->writable) {
+  if (d.in_pipe > 0 && d.dst->ready.writable) {
     ssize_t n =
         ::splice(d.pipe->read_end, nullptr, d.dst->fd, nullptr, d.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
@@ -213,7 +207,7 @@ Relay::Step Relay::step_splice(Direction& d) {
     } else if (n < 0 && errno == EINTR) {
       return Step::progress;
     } else if (n < 0 && errno == EAGAIN) {
-      d.dst->writable = false;
+      d.dst->ready.writable = false;
     } else {
       fail(*d.dst, n < 0 ? errno : EPIPE);
       return Step::over;
@@ -236,7 +230,7 @@ Relay::Step Relay::step_copy(Direction& d) {
     d.mode = Mode::splice;
     return Step::progress;
   }
-  if (!d.src->readable) return Step::blocked;
+  if (!d.src->ready.readable) return Step::blocked;
   char flight[kCopyBuffer];
   ssize_t n = ::recv(d.src->fd, flight, sizeof flight, 0);
   if (n == 0) {
@@ -246,7 +240,7 @@ Relay::Step Relay::step_copy(Direction& d) {
   if (n < 0) {
     if (errno == EINTR) return Step::progress;
     if (errno == EAGAIN) {
-      d.src->readable = false;
+      d.src->ready.readable = false;
       return Step::blocked;
     }
     fail(*d.src, errno);
@@ -254,10 +248,10 @@ Relay::Step Relay::step_copy(Direction& d) {
   }
   const auto got = static_cast<std::size_t>(n);
   d.bytes += got;
-  if (got < sizeof flight && !d.src->peer_closed) d.src->readable = false;
+  if (got < sizeof flight && !d.src->ready.peer_closed) d.src->ready.readable = false;
   if (got == sizeof flight && d.mode == Mode::copy) d.mode = Mode::bulk;
   std::size_t sent = 0;
-  if (d.dst->writable) {
+  if (d.dst->ready.writable) {
     auto taken = send_to_destination(d, flight, got);
     if (!taken) return Step::over;
     sent = *taken;
@@ -272,10 +266,11 @@ Relay::Step Relay::step_copy(Direction& d) {
 }
 
 Relay::Step Relay::send_held(Direction& d) {
-  if (!d.dst->writable) return Step::blocked;
+  if (!d.dst->ready.writable) return Step::blocked;
   auto taken = send_to_destination(d, d.held.get() + d.held_start, d.held_end - d.held_start);
   if (!taken) return Step::over;
-  if (*taken == 0) return d.dst->writable ? Step::progress : Step::blocked;  // EINTR: again; EAGAIN: wait
+  // EINTR: again; EAGAIN: wait
+  if (*taken == 0) return d.dst->ready.writable ? Step::progress : Step::blocked;
   d.held_start += *taken;
   if (d.held_start == d.held_end) {
     d.held.reset();
@@ -290,7 +285,7 @@ std::optional<std::size_t> Relay::send_to_destination(Direction& d, const char* 
   ssize_t n = ::send(d.dst->fd, data, size, MSG_NOSIGNAL);
   if (n > 0) return static_cast<std::size_t>(n);
   if (n < 0 && errno == EAGAIN) {
-    d.dst->writable = false;
+    d.dst->ready.writable = false;
     return 0;
   }
   if (n < 0 && errno == EINTR) return 0;
@@ -320,7 +315,7 @@ bool Relay::settle(Direction& d) {
     return false;
   }
   d.src_parked = false;
-  d.src->readable = true;
+  d.src->ready.readable = true;
   return true;
 }
 

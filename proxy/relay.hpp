@@ -36,9 +36,7 @@ struct RelayResult {
 struct WatchedSocket {
   int fd = -1;
   ReadinessPoller::Token token = 0;
-  bool readable = false;
-  bool writable = false;
-  bool peer_closed = false;
+  Readiness ready{};
 };
 
 // Takes ownership of both descriptors, which must be connected, non-blocking stream sockets that no one else
@@ -65,14 +63,10 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
   // copy: small flights so far; bulk: a read filled the copy buffer, splice once nothing is held;
   // splice; copy_only: splice is not possible here.
   enum class Mode : std::uint8_t { copy, bulk, splice, copy_only };
-  // What is known about one socket: an edge said it was ready, and no call has said EAGAIN since.
   struct Side {
     int fd = -1;
     const char* name;
-    bool readable = false;
-    bool writable = true;  // a connected socket with an empty send buffer
-    bool peer_closed =
-        false;  // reported hang-up or error: read until the call says so, a short read is not the end
+    Readiness ready{};
     std::optional<ReadinessPoller::Token> token{};
   };
   struct Direction {

@@ -216,3 +216,26 @@ TEST_CASE("poller: unwatch() takes a duplicated descriptor out of the set, which
   if (again) poller->unwatch(*again, same_number);
   ::close(same_number);
 }
+
+TEST_CASE("readiness: each report sets what it implies and clears nothing") {
+  Readiness r;
+  r.note(EPOLLIN);
+  CHECK((r.readable && !r.writable && !r.peer_closed));
+  r.note(EPOLLOUT);
+  CHECK((r.readable && r.writable && !r.peer_closed));
+
+  // A hang-up or error makes the socket readable (the read reports EOF or the error) and, for error and full
+  // hang-up, writable (the write reports it); a half-close (RDHUP) leaves writing as it was.
+  Readiness half;
+  half.note(EPOLLRDHUP);
+  CHECK((half.readable && half.peer_closed && !half.writable));
+  for (std::uint32_t bits : {std::uint32_t{EPOLLHUP}, std::uint32_t{EPOLLERR}}) {
+    Readiness gone;
+    gone.note(bits);
+    CHECK((gone.readable && gone.writable && gone.peer_closed));
+  }
+
+  Readiness used{.readable = false, .writable = true, .peer_closed = false};
+  used.note(EPOLLIN);
+  CHECK(used.writable);  // a report adds; only the owner's EAGAIN takes away
+}
