@@ -10,6 +10,7 @@ namespace sixgate::proxy {
 
 namespace {
 constexpr int kBatch = 256;
+constexpr std::uint32_t kOutputAndClose = EPOLLOUT | EPOLLRDHUP | EPOLLET;
 // Full batches in a row before the poller lets the io_context's other work (accepts, timers) run; the events
 // left stay in the set and come back at once.
 constexpr int kBatchesPerTurn = 4;
@@ -54,7 +55,7 @@ Result<ReadinessPoller::Token> ReadinessPoller::watch(int fd, std::shared_ptr<Li
   }
   Entry& e = entries_[index];
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.events = EPOLLIN | kOutputAndClose;
   ev.data.u64 = make_token(index, e.generation);
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
     const int err = errno;
@@ -85,6 +86,13 @@ void ReadinessPoller::unwatch(Token token, int fd) {
   if (!live_entry(token)) return;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // fails only if it is not in the set: then it is out
   forget(token);
+}
+
+bool ReadinessPoller::want_input(Token token, int fd, bool wanted) {
+  epoll_event ev{};
+  ev.events = wanted ? EPOLLIN | kOutputAndClose : kOutputAndClose;
+  ev.data.u64 = token;
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
 void ReadinessPoller::forget(Token token) {

@@ -58,6 +58,11 @@ class ReadinessPoller {
   // systemd and dup()ed per worker: closing one copy would not take it out of the set, so it leaves
   // explicitly.
   void unwatch(Token token, int fd);
+  // Whether the set reports input on `fd` (output, peer close and errors are always reported): an owner that
+  // will not read a socket for a while turns input off so arriving bytes do not wake the worker. Turning it
+  // back on reports the socket at once if bytes are waiting. False with errno set if the kernel refused.
+  bool want_input(Token token, int fd, bool wanted);
+  int descriptor() const { return epoll_fd_; }  // for tests that read the kernel's view of the set
   std::size_t watched() const { return entries_.size() - free_.size(); }
 
  private:

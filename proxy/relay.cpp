@@ -32,25 +32,6 @@ constexpr std::uint32_t kClientTag = 0, kBackendTag = 1;
 // A connected socket that has not reported yet: nothing read, an empty send buffer.
 constexpr Readiness kFreshlyConnected{.writable = true};
 
-bool set_receive_low_water(int fd, int bytes) {
-  return ::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) == 0;
-}
-
-// While a direction waits for its destination to take bytes, each segment that reaches its source would
-// raise an edge and wake the worker for nothing (a bulk download from a fast backend to a slower client: ~15
-// empty wake-ups per real one). A receive low-water mark of half the receive buffer keeps TCP from
-// signalling the source until about as much as its window allows has arrived (TCP advertises about half the
-// buffer), or the peer closes. Half, not more: Linux grows the receive buffer to fit a larger mark (up to
-// tcp_rmem's maximum, 32 MiB on some hosts), which would let one parked connection hold that much. splice()
-// and recv() on a non-blocking socket still return whatever is there; the mark goes back to 1 before the
-// relay waits on the source.
-bool park_source(int fd) {
-  int buffer = 0;
-  socklen_t len = sizeof buffer;
-  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, &len) != 0 || buffer < 4) return false;
-  return set_receive_low_water(fd, buffer / 2);
-}
-
 void close_pipe(Pipe& p) {
   ::close(p.read_end);
   ::close(p.write_end);
@@ -300,17 +281,20 @@ Relay::Step Relay::end_of_direction(Direction& d) {
   return Step::over;
 }
 
-// A blocked direction waits either for its destination (bytes are held) or for its source. Waiting for the
-// destination parks the source; waiting for the source unparks it first, and since bytes that arrived while
-// it was parked may not have raised an edge, the source is read once more. A failed park only costs the
-// empty wake-ups it would have saved, so it is not an error; a failed unpark would lose those bytes.
+// A blocked direction waits either for its destination (bytes are held) or for its source. While it waits
+// for its destination, each segment reaching its source would wake the worker for nothing (a bulk download
+// from a fast backend to a slower client), so the source is parked: the poller stops reporting its input.
+// Waiting for the source unparks it first, and the source is read once more, since the bytes that came while
+// it was parked raised no edge. A failed park only costs the empty wake-ups it would have saved, so it is not
+// an error; a failed unpark would lose those bytes.
 bool Relay::settle(Direction& d) {
   if (d.holding()) {
-    if (!d.eof && !d.src_parked) d.src_parked = park_source(d.src->fd);
+    if (!d.eof && !d.src_parked && d.src->token)
+      d.src_parked = poller_.want_input(*d.src->token, d.src->fd, false);
     return false;
   }
   if (!d.src_parked) return false;
-  if (!set_receive_low_water(d.src->fd, 1)) {
+  if (!poller_.want_input(*d.src->token, d.src->fd, true)) {
     fail(*d.src, errno);
     return false;
   }

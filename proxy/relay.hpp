@@ -6,8 +6,8 @@
 // to be had, a socket type splice refuses) keeps copying. A direction that reaches EOF on its source shuts
 // down writing on its destination once everything read has been sent (half-close goes both ways); the relay
 // ends when both directions have, or on the first error, or after `idle_timeout` without a byte moving
-// (0 = never). A direction waiting for its destination parks its source (a raised receive low-water mark) so
-// the source's arriving bytes do not wake the worker meanwhile.
+// (0 = never). A direction waiting for its destination parks its source (the poller stops reporting the
+// source's input) so the source's arriving bytes do not wake the worker meanwhile.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -80,7 +80,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
     std::size_t held_start = 0, held_end = 0;
     std::uint64_t bytes = 0;
     bool eof = false, finished = false;
-    bool src_parked = false;  // the source's receive low-water mark is raised (see park_source)
+    bool src_parked = false;  // the poller does not report the source's input (see settle)
     bool holding() const { return in_pipe > 0 || held_start < held_end; }
   };
   enum class Step { progress, blocked, over };
