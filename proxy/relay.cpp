@@ -289,8 +289,7 @@ Relay::Step Relay::end_of_direction(Direction& d) {
 // an error; a failed unpark would lose those bytes.
 bool Relay::settle(Direction& d) {
   if (d.holding()) {
-    if (!d.eof && !d.src_parked && d.src->token)
-      d.src_parked = poller_.want_input(*d.src->token, d.src->fd, false);
+    if (!d.eof && !d.src_parked) d.src_parked = poller_.want_input(*d.src->token, d.src->fd, false);
     return false;
   }
   if (!d.src_parked) return false;
