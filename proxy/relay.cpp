@@ -29,8 +29,6 @@ constexpr std::size_t kSmallFlight = 16384;
 // ~250–330 µs per connection (perf); copying those flights instead added no measurable kernel time.
 constexpr std::size_t kCopyBuffer = kSmallFlight;
 constexpr std::uint32_t kClientTag = 0, kBackendTag = 1;
-// A connected socket that has not reported yet: nothing read, an empty send buffer.
-constexpr Readiness kFreshlyConnected{.writable = true};
 
 void close_pipe(Pipe& p) {
   ::close(p.read_end);
@@ -38,22 +36,11 @@ void close_pipe(Pipe& p) {
 }
 }  // namespace
 
-Relay::Relay(int client_fd, int backend_fd, ReadinessPoller& poller, PipePool& pipes,
-             asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done)
-    : Relay(Side{.fd = client_fd, .name = "client", .ready = kFreshlyConnected},
-            Side{.fd = backend_fd, .name = "backend", .ready = kFreshlyConnected}, poller, pipes,
-            std::move(executor), idle_timeout, std::move(done)) {}
-
 Relay::Relay(const WatchedSocket& client, const WatchedSocket& backend, ReadinessPoller& poller,
              PipePool& pipes, asio::any_io_executor executor, std::chrono::milliseconds idle_timeout,
              Done done)
-    : Relay(watched_side(client, "client"), watched_side(backend, "backend"), poller, pipes,
-            std::move(executor), idle_timeout, std::move(done)) {}
-
-Relay::Relay(Side client, Side backend, ReadinessPoller& poller, PipePool& pipes,
-             asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done)
-    : client_(client),
-      backend_(backend),
+    : client_{.fd = client.fd, .name = "client", .ready = client.ready, .token = client.token},
+      backend_{.fd = backend.fd, .name = "backend", .ready = backend.ready, .token = backend.token},
       poller_(poller),
       pipes_(pipes),
       executor_(std::move(executor)),
@@ -64,10 +51,6 @@ Relay::Relay(Side client, Side backend, ReadinessPoller& poller, PipePool& pipes
   up_.dst = &backend_;
   down_.src = &backend_;
   down_.dst = &client_;
-}
-
-Relay::Side Relay::watched_side(const WatchedSocket& s, const char* name) {
-  return Side{.fd = s.fd, .name = name, .ready = s.ready, .token = s.token};
 }
 
 // Only when the worker goes away with the relay still running (finish() has closed everything otherwise).
@@ -81,19 +64,9 @@ Relay::~Relay() {
 void Relay::start() {
   last_activity_ = std::chrono::steady_clock::now();
   arm_idle_timer();
-  for (Side* s : {&client_, &backend_}) {
-    const std::uint32_t tag = s == &client_ ? kClientTag : kBackendTag;
-    if (s->token) {
-      poller_.hand_over(*s->token, shared_from_this(), tag);
-      continue;
-    }
-    // Bytes or an EOF already waiting are reported by the poller's next turn: joining the set reports a ready
-    // socket at once.
-    auto token = poller_.watch(s->fd, shared_from_this(), tag);
-    if (!token) return finish(std::string(s->name) + "_error:" + token.error().message);
-    s->token = *token;
-  }
-  // What the connection phase knew to be ready raises no new edge.
+  poller_.hand_over(client_.token, shared_from_this(), kClientTag);
+  poller_.hand_over(backend_.token, shared_from_this(), kBackendTag);
+  // What the sockets' previous listener knew to be ready raises no new edge.
   pump(up_);
   pump(down_);
 }
@@ -289,11 +262,11 @@ Relay::Step Relay::end_of_direction(Direction& d) {
 // an error; a failed unpark would lose those bytes.
 bool Relay::settle(Direction& d) {
   if (d.holding()) {
-    if (!d.eof && !d.src_parked) d.src_parked = poller_.want_input(*d.src->token, d.src->fd, false);
+    if (!d.eof && !d.src_parked) d.src_parked = poller_.want_input(d.src->token, d.src->fd, false);
     return false;
   }
   if (!d.src_parked) return false;
-  if (!poller_.want_input(*d.src->token, d.src->fd, true)) {
+  if (!poller_.want_input(d.src->token, d.src->fd, true)) {
     fail(*d.src, errno);
     return false;
   }
@@ -326,8 +299,7 @@ void Relay::finish(const std::string& outcome, bool stopped) {
     }
   }
   for (Side* s : {&client_, &backend_}) {
-    if (s->token) poller_.forget(*s->token);
-    s->token.reset();
+    poller_.forget(s->token);
     ::close(s->fd);  // leaves the poller's set with it
     s->fd = -1;
   }

@@ -39,16 +39,13 @@ struct WatchedSocket {
   Readiness ready{};
 };
 
-// Takes ownership of both descriptors, which must be connected, non-blocking stream sockets that no one else
-// holds (not registered with an io_context, not duplicated).
+// Takes ownership of both sockets, which must be connected, non-blocking stream sockets in `poller`'s set
+// that no one else holds (not registered with an io_context, not duplicated).
 class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, public ReadinessPoller::Listener {
  public:
   using Done = std::function<void(const RelayResult&)>;
 
-  // Sockets the poller does not know yet: start() adds them.
-  Relay(int client_fd, int backend_fd, ReadinessPoller& poller, PipePool& pipes,
-        boost::asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done);
-  // Sockets handed over from the connection phase: start() takes their tokens over.
+  // start() takes the sockets' tokens over from their current listener.
   Relay(const WatchedSocket& client, const WatchedSocket& backend, ReadinessPoller& poller, PipePool& pipes,
         boost::asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done);
   ~Relay() override;
@@ -67,7 +64,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
     int fd = -1;
     const char* name;
     Readiness ready{};
-    std::optional<ReadinessPoller::Token> token{};
+    ReadinessPoller::Token token = 0;
   };
   struct Direction {
     Side* src;
@@ -84,10 +81,6 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
     bool holding() const { return in_pipe > 0 || held_start < held_end; }
   };
   enum class Step { progress, blocked, over };
-
-  Relay(Side client, Side backend, ReadinessPoller& poller, PipePool& pipes,
-        boost::asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done);
-  static Side watched_side(const WatchedSocket& s, const char* name);
 
   void pump(Direction& d);
   Step step_splice(Direction& d);

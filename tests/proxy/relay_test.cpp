@@ -116,6 +116,16 @@ class NoNewDescriptors {
   rlimit saved_{};
 };
 
+// Holds a socket in the poller's set until the relay takes it over, as the connection phase does. Every test
+// starts the relay before the io_context turns, so it never hears from its socket.
+struct ConnectionStandIn : ReadinessPoller::Listener {
+  void on_ready(std::uint32_t, std::uint32_t) override { FAIL("a socket reported before the relay took it"); }
+};
+
+WatchedSocket join(ReadinessPoller& poller, int fd) {
+  return WatchedSocket{.fd = fd, .token = poller.watch(fd, std::make_shared<ConnectionStandIn>(), 0).value()};
+}
+
 // A relay between two socket pairs, its result kept once it ends.
 struct RelayRig {
   asio::io_context io;
@@ -130,8 +140,9 @@ struct RelayRig {
       : client(transport),
         backend(transport),
         poller(ReadinessPoller::create(io).value()),
-        relay(std::make_shared<Relay>(client.inner, backend.inner, *poller, pipes, io.get_executor(),
-                                      idle_timeout, [this](const RelayResult& r) { result = r; })) {}
+        relay(std::make_shared<Relay>(join(*poller, client.inner), join(*poller, backend.inner), *poller,
+                                      pipes, io.get_executor(), idle_timeout,
+                                      [this](const RelayResult& r) { result = r; })) {}
   void wait_for_end() {
     run_until(io, [&] { return result.has_value(); });
   }
