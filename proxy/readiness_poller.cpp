@@ -64,7 +64,8 @@ Result<ReadinessPoller::Token> ReadinessPoller::watch(int fd, std::shared_ptr<Li
   }
   e.listener = std::move(listener);
   e.tag = tag;
-  arm();
+  joined_this_turn_ = true;
+  if (!collecting_) arm();  // else collect() arms once the turn is over
   return ev.data.u64;
 }
 
@@ -114,9 +115,14 @@ void ReadinessPoller::arm() {
                      });
 }
 
+// A socket that joins the set during a turn (an accepted client, a backend whose connect() finished inside
+// the call, as it does over a veth or loopback) reports its first edge at once. Collecting again before the
+// turn ends hands that edge over now instead of after another round trip through the io_context's reactor.
 void ReadinessPoller::collect() {
   std::array<epoll_event, kBatch> events;
+  collecting_ = true;
   for (int batch = 0; batch < kBatchesPerTurn; ++batch) {
+    joined_this_turn_ = false;
     const int n = ::epoll_wait(epoll_fd_, events.data(), kBatch, 0);
     for (int i = 0; i < n; ++i) {
       const Entry* entry = live_entry(events[i].data.u64);
@@ -126,8 +132,10 @@ void ReadinessPoller::collect() {
       auto listener = entry->listener;
       listener->on_ready(entry->tag, events[i].events);
     }
-    if (n < kBatch) break;  // n < 0 is EINTR at worst (timeout 0): the re-armed wait tries again
+    // n < 0 is EINTR at worst (timeout 0): the re-armed wait tries again
+    if (n < kBatch && !joined_this_turn_) break;
   }
+  collecting_ = false;
   if (watched() > 0) arm();
 }
 

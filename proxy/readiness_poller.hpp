@@ -80,6 +80,8 @@ class ReadinessPoller {
   int epoll_fd_;
   boost::asio::posix::stream_descriptor waiter_;  // epoll_fd_ as seen by the io_context
   bool armed_ = false;
+  bool collecting_ = false;
+  bool joined_this_turn_ = false;  // watch() during collect(): see collect()
   std::vector<Entry> entries_;
   std::vector<std::uint32_t> free_;
 };

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <functional>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "proxy/readiness_poller.hpp"
@@ -90,6 +91,29 @@ TEST_CASE("poller: joining reports a ready socket at once, then one call per new
   turn(io);
   REQUIRE(recorder->calls.size() == 5);
   CHECK((recorder->calls.back().events & EPOLLRDHUP) != 0);
+}
+
+TEST_CASE("poller: a socket that joins during a turn is reported in that turn, not one reactor trip later") {
+  // As an accepted client or a backend whose connect() finished inside the call: ready when it joins.
+  boost::asio::io_context io;
+  auto poller = ReadinessPoller::create(io).value();
+  SocketPair first, joining;
+  auto one = std::make_shared<Recorder>(), two = std::make_shared<Recorder>();
+  REQUIRE(poller->watch(first.b, one, 1).ok());
+  turn(io);  // the joining report (writable)
+  REQUIRE(one->calls.size() == 1);
+  one->on_call = [&] { REQUIRE(poller->watch(joining.b, two, 2).ok()); };
+  REQUIRE(::send(first.a, "x", 1, 0) == 1);
+  io.restart();
+  // The io_context's first ready handler is the poller's turn: it wakes for `first` and must also deliver
+  // the socket that joined meanwhile before it returns.
+  for (int i = 0; i < 200 && one->calls.size() < 2; ++i) {
+    if (io.poll_one() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(one->calls.size() == 2);
+  REQUIRE(two->calls.size() == 1);
+  CHECK(two->calls[0].tag == 2);
+  CHECK((two->calls[0].events & EPOLLOUT) != 0);
 }
 
 TEST_CASE("poller: a forgotten token gets no call, even for an event collected in the same turn") {
