@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 
@@ -32,15 +31,14 @@ bool concerns_one_connection(int err) {
 }
 }  // namespace
 
-AcceptLoop::AcceptLoop(boost::asio::io_context& io, ReadinessPoller& poller, int listen_fd, std::string text,
-                       unsigned worker, Accepted accepted)
-    : io_(io),
-      poller_(poller),
+AcceptLoop::AcceptLoop(EventLoop& loop, int listen_fd, std::string text, unsigned worker, Accepted accepted)
+    : loop_(loop),
+      poller_(loop.poller()),
       fd_(listen_fd),
       text_(std::move(text)),
       worker_(worker),
       accepted_(std::move(accepted)),
-      backoff_(io) {}
+      backoff_(loop) {}
 
 AcceptLoop::~AcceptLoop() {
   if (fd_ >= 0) ::close(fd_);
@@ -84,7 +82,7 @@ void AcceptLoop::accept_some() {
   // More may be queued, and no new edge comes for them: go on after the worker's other work.
   if (continuation_posted_) return;
   continuation_posted_ = true;
-  boost::asio::post(io_, [self = shared_from_this()] {
+  loop_.post([self = shared_from_this()] {
     self->continuation_posted_ = false;
     if (!self->backing_off()) self->accept_some();
   });
@@ -102,9 +100,8 @@ void AcceptLoop::back_off(int err) {
     delay_ = std::min(delay_ * 2, kMaxBackoff);
   }
   waiting_ = true;
-  backoff_.expires_after(delay_);
-  backoff_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->fd_ < 0) return;
+  backoff_.arm_after(delay_, [self = shared_from_this()] {
+    if (self->fd_ < 0) return;
     self->waiting_ = false;
     self->accept_some();  // a failure now doubles the back-off; a success ends it
   });

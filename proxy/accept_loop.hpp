@@ -8,8 +8,6 @@
 // back-off's end tries again by itself.
 #include <sys/socket.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -18,6 +16,7 @@
 #include <string>
 
 #include "common/result.hpp"
+#include "proxy/event_loop.hpp"
 #include "proxy/readiness_poller.hpp"
 
 namespace sixgate::proxy {
@@ -31,8 +30,7 @@ class AcceptLoop : public ReadinessPoller::Listener, public std::enable_shared_f
   static constexpr std::chrono::milliseconds kMaxBackoff{1000};
 
   // Owns `listen_fd` (non-blocking, listening). `text` names the listener in logs, `worker` the thread.
-  AcceptLoop(boost::asio::io_context& io, ReadinessPoller& poller, int listen_fd, std::string text,
-             unsigned worker, Accepted accepted);
+  AcceptLoop(EventLoop& loop, int listen_fd, std::string text, unsigned worker, Accepted accepted);
   ~AcceptLoop() override;
   AcceptLoop(const AcceptLoop&) = delete;
   AcceptLoop& operator=(const AcceptLoop&) = delete;
@@ -46,14 +44,14 @@ class AcceptLoop : public ReadinessPoller::Listener, public std::enable_shared_f
   void accept_some();
   void back_off(int err);
 
-  boost::asio::io_context& io_;
+  EventLoop& loop_;
   ReadinessPoller& poller_;
   int fd_;
   std::string text_;
   unsigned worker_;
   Accepted accepted_;
   std::optional<ReadinessPoller::Token> token_;
-  boost::asio::steady_timer backoff_;
+  LoopTimer backoff_;
   std::chrono::milliseconds delay_{0};  // the last back-off; 0 once an accept has succeeded since
   bool waiting_ = false;                // a back-off is running: edges are left to its end
   bool continuation_posted_ = false;

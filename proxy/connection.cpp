@@ -30,8 +30,6 @@
 
 namespace sixgate::proxy {
 
-using boost::system::error_code;
-
 namespace {
 constexpr std::uint32_t kClientTag = 0, kBackendTag = 1;
 constexpr std::size_t kMaxHttpHead = 16384;
@@ -71,7 +69,7 @@ Connection::Connection(WorkerContext& ctx, int client_fd, const sockaddr_storage
       record_(std::make_shared<AccessRecord>(ctx.active, listener)),
       peer_(peer),
       listen_port_(listen_port),
-      timer_(ctx.io) {}
+      timer_(ctx.loop) {}
 
 // Only when the worker goes away mid-connection (finish() and start_relay() leave nothing open otherwise);
 // the poller, which held this connection, is going away too.
@@ -122,17 +120,12 @@ void Connection::stop(std::string_view reason) {
 }
 
 void Connection::arm_deadline(TimePoint at) {
-  const auto armed = ++deadline_armed_;
-  timer_.expires_at(at);
-  timer_.async_wait([self = shared_from_this(), armed](const error_code& ec) {
-    // cancel() cannot recall an expiry that is already queued: one from an earlier arming is stale.
-    if (ec || armed != self->deadline_armed_ || self->done()) return;
-    self->on_deadline();
+  timer_.arm(at, [self = shared_from_this()] {
+    if (!self->done()) self->on_deadline();
   });
 }
 
 void Connection::cancel_deadline() {
-  ++deadline_armed_;
   timer_.cancel();
 }
 
@@ -379,7 +372,8 @@ void Connection::on_attempt_timeout() {
 
 void Connection::on_backend_connected() {
   phase_ = Phase::backend_setup;
-  if (timer_.expiry() != connect_deadline_) arm_deadline(connect_deadline_);  // the last address's already is
+  if (!timer_.armed() || timer_.deadline() != connect_deadline_)
+    arm_deadline(connect_deadline_);  // the last address's already is
   if (protocol_ != Protocol::postgres_ssl_request) return replay();
   // Eight bytes into a fresh socket's send buffer: they fit, so a plain non-blocking send is enough.
   const ssize_t n = ::send(backend_.fd, kPostgresSslRequest.data(), kPostgresSslRequest.size(), MSG_NOSIGNAL);
@@ -466,7 +460,7 @@ void Connection::start_relay() {
   const WatchedSocket client = handed(client_);
   const WatchedSocket backend = handed(backend_);
   auto relay = std::make_shared<Relay>(
-      client, backend, *ctx_.poller, ctx_.pipes, ctx_.io.get_executor(), runtime_->config.idle_timeout,
+      client, backend, *ctx_.poller, ctx_.pipes, ctx_.loop, runtime_->config.idle_timeout,
       [record = record_, &live = ctx_.live, slot = slot_](const RelayResult& r) {
         live.remove(slot);
         record->log(r.stopped ? "stopped" : "relayed", r.outcome, r);

@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -112,8 +111,7 @@ class Connection : public std::enable_shared_from_this<Connection>,
 
   Phase phase_ = Phase::hello;
   Setup setup_ = Setup::replay;
-  boost::asio::steady_timer timer_;
-  std::uint64_t deadline_armed_ = 0;  // bumped on every arm and cancel: an older expiry is stale
+  LoopTimer timer_;
   TimePoint connect_deadline_{};
 
   HelloBuffer buffer_;           // every byte read from the client before the relay, replayed unchanged

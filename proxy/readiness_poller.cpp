@@ -11,7 +11,7 @@ namespace sixgate::proxy {
 namespace {
 constexpr int kBatch = 256;
 constexpr std::uint32_t kOutputAndClose = EPOLLOUT | EPOLLRDHUP | EPOLLET;
-// Full batches in a row before the poller lets the io_context's other work (accepts, timers) run; the events
+// Full batches in a row before the poller lets the loop's other work (posted work, timers) run; the events
 // left stay in the set and come back at once.
 constexpr int kBatchesPerTurn = 4;
 
@@ -29,22 +29,29 @@ void Readiness::note(std::uint32_t events) {
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable = true;
 }
 
-Result<std::unique_ptr<ReadinessPoller>> ReadinessPoller::create(boost::asio::io_context& io) {
+Result<std::unique_ptr<ReadinessPoller>> ReadinessPoller::create() {
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) return make_error(std::string("epoll_create1: ") + std::strerror(errno));
-  return std::unique_ptr<ReadinessPoller>(new ReadinessPoller(io, fd));
+  return std::unique_ptr<ReadinessPoller>(new ReadinessPoller(fd));
 }
 
-ReadinessPoller::ReadinessPoller(boost::asio::io_context& io, int epoll_fd)
-    : epoll_fd_(epoll_fd), waiter_(io, epoll_fd) {}
-
 ReadinessPoller::~ReadinessPoller() {
-  boost::system::error_code ignored;
-  waiter_.close(ignored);  // closes epoll_fd_; the listeners (and the sockets they own) go with entries_
+  ::close(epoll_fd_);  // the listeners (and the sockets they own) go with entries_
 }
 
 Result<ReadinessPoller::Token> ReadinessPoller::watch(int fd, std::shared_ptr<Listener> listener,
                                                       std::uint32_t tag) {
+  return add(fd, EPOLLIN | kOutputAndClose, std::move(listener), tag);
+}
+
+Result<ReadinessPoller::Token> ReadinessPoller::watch_level(int fd, std::uint32_t events,
+                                                            std::shared_ptr<Listener> listener,
+                                                            std::uint32_t tag) {
+  return add(fd, events, std::move(listener), tag);
+}
+
+Result<ReadinessPoller::Token> ReadinessPoller::add(int fd, std::uint32_t events,
+                                                    std::shared_ptr<Listener> listener, std::uint32_t tag) {
   std::uint32_t index;
   if (free_.empty()) {
     index = static_cast<std::uint32_t>(entries_.size());
@@ -55,7 +62,7 @@ Result<ReadinessPoller::Token> ReadinessPoller::watch(int fd, std::shared_ptr<Li
   }
   Entry& e = entries_[index];
   epoll_event ev{};
-  ev.events = EPOLLIN | kOutputAndClose;
+  ev.events = events;
   ev.data.u64 = make_token(index, e.generation);
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
     const int err = errno;
@@ -65,8 +72,14 @@ Result<ReadinessPoller::Token> ReadinessPoller::watch(int fd, std::shared_ptr<Li
   e.listener = std::move(listener);
   e.tag = tag;
   joined_this_turn_ = true;
-  if (!collecting_) arm();  // else collect() arms once the turn is over
   return ev.data.u64;
+}
+
+bool ReadinessPoller::set_level_events(Token token, int fd, std::uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = token;
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
 ReadinessPoller::Entry* ReadinessPoller::live_entry(Token token) {
@@ -104,26 +117,22 @@ void ReadinessPoller::forget(Token token) {
   free_.push_back(index_of(token));
 }
 
-void ReadinessPoller::arm() {
-  if (armed_) return;
-  armed_ = true;
-  waiter_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                     [this](const boost::system::error_code& ec) {
-                       armed_ = false;
-                       if (ec) return;  // closed: the poller is going away
-                       collect();
-                     });
+void ReadinessPoller::forget_all_except(Token keep) {
+  for (std::uint32_t i = 0; i < entries_.size(); ++i) {
+    if (!entries_[i].listener || make_token(i, entries_[i].generation) == keep) continue;
+    forget(make_token(i, entries_[i].generation));
+  }
 }
 
 // A socket that joins the set during a turn (an accepted client, a backend whose connect() finished inside
-// the call, as it does over a veth or loopback) reports its first edge at once. Collecting again before the
-// turn ends hands that edge over now instead of after another round trip through the io_context's reactor.
-void ReadinessPoller::collect() {
+// the call, as it does over a veth or loopback) reports its first edge at once: collecting again before the
+// turn ends hands that edge over now instead of on the loop's next turn.
+std::size_t ReadinessPoller::turn(int timeout_ms) {
   std::array<epoll_event, kBatch> events;
-  collecting_ = true;
+  std::size_t calls = 0;
   for (int batch = 0; batch < kBatchesPerTurn; ++batch) {
     joined_this_turn_ = false;
-    const int n = ::epoll_wait(epoll_fd_, events.data(), kBatch, 0);
+    const int n = ::epoll_wait(epoll_fd_, events.data(), kBatch, batch == 0 ? timeout_ms : 0);
     for (int i = 0; i < n; ++i) {
       const Entry* entry = live_entry(events[i].data.u64);
       if (!entry) continue;  // forgotten earlier in this turn
@@ -131,12 +140,12 @@ void ReadinessPoller::collect() {
       // entries_).
       auto listener = entry->listener;
       listener->on_ready(entry->tag, events[i].events);
+      ++calls;
     }
-    // n < 0 is EINTR at worst (timeout 0): the re-armed wait tries again
+    // n < 0 is EINTR (a signal): the loop's next turn waits again
     if (n < kBatch && !joined_this_turn_) break;
   }
-  collecting_ = false;
-  if (watched() > 0) arm();
+  return calls;
 }
 
 }  // namespace sixgate::proxy

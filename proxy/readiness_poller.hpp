@@ -4,12 +4,11 @@
 // async_wait, and deletes it again before release() or close. Here a socket joins one epoll set once, for
 // input, output and peer close, edge-triggered, and stays there until its descriptor is closed, which takes
 // it out of the set; the owner keeps track of what is ready (as nginx does). A connection's sockets join at
-// accept and at connect and are handed from the connection to its relay without leaving. The set's own
-// descriptor waits in the worker's io_context, so everything still runs on the worker's thread.
+// accept and at connect and are handed from the connection to its relay without leaving. The worker's
+// EventLoop waits on the set itself (turn()), so everything runs on the worker's thread.
 #include <sys/epoll.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -38,15 +37,20 @@ class ReadinessPoller {
   };
   using Token = std::uint64_t;
 
-  static Result<std::unique_ptr<ReadinessPoller>> create(boost::asio::io_context& io);
+  static Result<std::unique_ptr<ReadinessPoller>> create();
   ~ReadinessPoller();
   ReadinessPoller(const ReadinessPoller&) = delete;
   ReadinessPoller& operator=(const ReadinessPoller&) = delete;
 
-  // Adds `fd`; from the next turn of the io_context, its events go to listener->on_ready(tag, …), which the
+  // Adds `fd`; from the next turn, its events go to listener->on_ready(tag, …), which the
   // poller keeps alive until forget(). An fd that is already ready is reported at once. The descriptor must
   // not be duplicated (dup, fork): closing it is what removes it from the set.
   Result<Token> watch(int fd, std::shared_ptr<Listener> listener, std::uint32_t tag);
+  // A socket that someone else reads and writes (c-ares): level-triggered, for exactly `events` (EPOLLIN,
+  // EPOLLOUT), changed with set_level_events(); reported on every turn while they hold.
+  Result<Token> watch_level(int fd, std::uint32_t events, std::shared_ptr<Listener> listener,
+                            std::uint32_t tag);
+  bool set_level_events(Token token, int fd, std::uint32_t events);
   // From now on the token's events, including those already collected in the current turn, go to
   // listener->on_ready(tag, …) instead: a socket changes owner without leaving the set, so no edge is lost
   // and no system call is made.
@@ -62,6 +66,11 @@ class ReadinessPoller {
   // will not read a socket for a while turns input off so arriving bytes do not wake the worker. Turning it
   // back on reports the socket at once if bytes are waiting. False with errno set if the kernel refused.
   bool want_input(Token token, int fd, bool wanted);
+  // Waits up to `timeout_ms` (-1: no limit) for events and hands them out; collects again at once while
+  // batches come back full or sockets joined meanwhile (bounded). Returns the calls made.
+  std::size_t turn(int timeout_ms);
+  // For a loop going away: forgets every token but `keep`, dropping the listeners (and what they own).
+  void forget_all_except(Token keep);
   int descriptor() const { return epoll_fd_; }  // for tests that read the kernel's view of the set
   std::size_t watched() const { return entries_.size() - free_.size(); }
 
@@ -72,16 +81,12 @@ class ReadinessPoller {
     std::uint32_t generation = 0;  // bumped on forget(): a stale event's token no longer matches
   };
 
-  ReadinessPoller(boost::asio::io_context& io, int epoll_fd);
+  explicit ReadinessPoller(int epoll_fd) : epoll_fd_(epoll_fd) {}
   Entry* live_entry(Token token);  // nullptr once forgotten
-  void arm();
-  void collect();
+  Result<Token> add(int fd, std::uint32_t events, std::shared_ptr<Listener> listener, std::uint32_t tag);
 
   int epoll_fd_;
-  boost::asio::posix::stream_descriptor waiter_;  // epoll_fd_ as seen by the io_context
-  bool armed_ = false;
-  bool collecting_ = false;
-  bool joined_this_turn_ = false;  // watch() during collect(): see collect()
+  bool joined_this_turn_ = false;  // watch() during turn(): see turn()
   std::vector<Entry> entries_;
   std::vector<std::uint32_t> free_;
 };

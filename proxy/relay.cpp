@@ -6,13 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 
 namespace sixgate::proxy {
-
-namespace asio = boost::asio;
 
 namespace {
 constexpr int kRoundsPerWakeup = 32;  // then yield to other connections on this worker
@@ -37,16 +34,15 @@ void close_pipe(Pipe& p) {
 }  // namespace
 
 Relay::Relay(const WatchedSocket& client, const WatchedSocket& backend, ReadinessPoller& poller,
-             PipePool& pipes, asio::any_io_executor executor, std::chrono::milliseconds idle_timeout,
-             Done done)
+             PipePool& pipes, EventLoop& loop, std::chrono::milliseconds idle_timeout, Done done)
     : client_{.fd = client.fd, .name = "client", .ready = client.ready, .token = client.token},
       backend_{.fd = backend.fd, .name = "backend", .ready = backend.ready, .token = backend.token},
       poller_(poller),
       pipes_(pipes),
-      executor_(std::move(executor)),
+      loop_(loop),
       idle_timeout_(idle_timeout),
       done_(std::move(done)) {
-  if (idle_timeout_.count() > 0) idle_timer_.emplace(executor_);
+  if (idle_timeout_.count() > 0) idle_timer_.emplace(loop_);
   up_.src = &client_;
   up_.dst = &backend_;
   down_.src = &backend_;
@@ -74,9 +70,8 @@ void Relay::start() {
 void Relay::arm_idle_timer() {
   if (idle_timeout_.count() == 0 || over_) return;
   auto due = last_activity_ + idle_timeout_;
-  idle_timer_->expires_at(due);
-  idle_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->over_) return;
+  idle_timer_->arm(due, [self = shared_from_this()] {
+    if (self->over_) return;
     if (std::chrono::steady_clock::now() - self->last_activity_ >= self->idle_timeout_)
       self->finish("idle_timeout");
     else
@@ -107,7 +102,7 @@ void Relay::pump(Direction& d) {
   // Still going: let the worker's other connections have a turn first.
   if (continuation_posted_) return;
   continuation_posted_ = true;
-  asio::post(executor_, [self = shared_from_this()] {
+  loop_.post([self = shared_from_this()] {
     self->continuation_posted_ = false;
     self->pump(self->up_);
     self->pump(self->down_);

@@ -8,8 +8,6 @@
 // ends when both directions have, or on the first error, or after `idle_timeout` without a byte moving
 // (0 = never). A direction waiting for its destination parks its source (the poller stops reporting the
 // source's input) so the source's arriving bytes do not wake the worker meanwhile.
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -17,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "proxy/event_loop.hpp"
 #include "proxy/live_connections.hpp"
 #include "proxy/pipe_pool.hpp"
 #include "proxy/readiness_poller.hpp"
@@ -47,7 +46,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
 
   // start() takes the sockets' tokens over from their current listener.
   Relay(const WatchedSocket& client, const WatchedSocket& backend, ReadinessPoller& poller, PipePool& pipes,
-        boost::asio::any_io_executor executor, std::chrono::milliseconds idle_timeout, Done done);
+        EventLoop& loop, std::chrono::milliseconds idle_timeout, Done done);
   ~Relay() override;
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;
@@ -96,11 +95,11 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
   Side client_, backend_;
   ReadinessPoller& poller_;
   PipePool& pipes_;
-  boost::asio::any_io_executor executor_;
+  EventLoop& loop_;
   std::chrono::milliseconds idle_timeout_;
   Done done_;
   Direction up_, down_;
-  std::optional<boost::asio::steady_timer> idle_timer_;  // only with an idle timeout
+  std::optional<LoopTimer> idle_timer_;  // only with an idle timeout
   std::chrono::steady_clock::time_point last_activity_;
   bool continuation_posted_ = false;
   bool over_ = false;

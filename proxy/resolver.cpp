@@ -2,9 +2,10 @@
 
 #include <ares.h>
 #include <arpa/nameser.h>
+#include <sys/epoll.h>
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -13,15 +14,21 @@
 
 namespace sixgate::proxy {
 
-namespace asio = boost::asio;
-
-struct Resolver::Watch {
-  Watch(asio::io_context& io, int socket) : descriptor(io, socket), fd(socket) {}
-  asio::posix::stream_descriptor descriptor;
+// One c-ares socket in the loop's set, level-triggered for what c-ares asked for: c-ares reads and writes
+// it itself and may leave data behind (one TCP read per call).
+struct Resolver::Watch : ReadinessPoller::Listener {
+  Watch(std::weak_ptr<Resolver> o, int socket) : owner(std::move(o)), fd(socket) {}
+  void on_ready(std::uint32_t, std::uint32_t events) override {
+    auto r = owner.lock();
+    if (!r) return;
+    const bool readable = events & (EPOLLIN | EPOLLHUP | EPOLLERR);
+    const bool writable = events & (EPOLLOUT | EPOLLERR);
+    ares_process_fd(r->channel_, readable ? fd : ARES_SOCKET_BAD, writable ? fd : ARES_SOCKET_BAD);
+    r->reschedule_timer();
+  }
+  std::weak_ptr<Resolver> owner;
   int fd;
-  bool want_read = false, want_write = false;
-  bool read_armed = false, write_armed = false;
-  bool closed = false;
+  ReadinessPoller::Token token = 0;
 };
 
 struct Resolver::Pending {
@@ -112,16 +119,16 @@ std::string_view to_string(Lookup::Outcome o) {
   return "?";
 }
 
-Resolver::Resolver(asio::io_context& io, ResolverSettings settings)
-    : io_(io), settings_(std::move(settings)), timer_(io) {}
+Resolver::Resolver(EventLoop& loop, ResolverSettings settings)
+    : loop_(loop), settings_(std::move(settings)), timer_(loop) {}
 
-Result<std::shared_ptr<Resolver>> Resolver::create(asio::io_context& io, ResolverSettings settings) {
+Result<std::shared_ptr<Resolver>> Resolver::create(EventLoop& loop, ResolverSettings settings) {
   int init_status = ARES_SUCCESS;
   std::call_once(g_ares_init, [&] { init_status = ares_library_init(ARES_LIB_INIT_ALL); });
   if (init_status != ARES_SUCCESS)
     return make_error(std::string("c-ares init: ") + ares_strerror(init_status));
 
-  std::shared_ptr<Resolver> r(new Resolver(io, std::move(settings)));
+  std::shared_ptr<Resolver> r(new Resolver(loop, std::move(settings)));
   ares_options opts{};
   int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
   opts.sock_state_cb = [](void* data, ares_socket_t fd, int readable, int writable) {
@@ -146,58 +153,45 @@ Resolver::~Resolver() {
   destroying_ = true;
   timer_.cancel();
   if (channel_) ares_destroy(channel_);  // answers every query with ARES_EDESTRUCTION (ignored below)
-  for (auto& [fd, w] : watches_) {
-    w->closed = true;
-    w->descriptor.release();
-  }
+  for (auto& [fd, w] : watches_) loop_.poller().unwatch(w->token, fd);
 }
 
 void Resolver::on_socket_state(int fd, bool readable, bool writable) {
+  auto& poller = loop_.poller();
   auto it = watches_.find(fd);
   if (!readable && !writable) {
     if (it != watches_.end()) {
-      it->second->closed = true;
-      it->second->descriptor.release();  // c-ares owns and closes the socket; release also cancels waits
+      poller.unwatch(it->second->token, fd);  // c-ares closes the socket next
       watches_.erase(it);
     }
     return;
   }
-  if (it == watches_.end()) it = watches_.emplace(fd, std::make_shared<Watch>(io_, fd)).first;
-  auto w = it->second;
-  w->want_read = readable;
-  w->want_write = writable;
-  if (readable && !w->read_armed) arm(w, false);
-  if (writable && !w->write_armed) arm(w, true);
-}
-
-void Resolver::arm(const std::shared_ptr<Watch>& w, bool for_write) {
-  (for_write ? w->write_armed : w->read_armed) = true;
-  std::weak_ptr<Resolver> self = weak_from_this();
-  w->descriptor.async_wait(
-      for_write ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read,
-      [self, w, for_write](const boost::system::error_code& ec) {
-        (for_write ? w->write_armed : w->read_armed) = false;
-        auto r = self.lock();
-        if (!r || w->closed || ec == asio::error::operation_aborted) return;
-        ares_process_fd(r->channel_, for_write ? ARES_SOCKET_BAD : w->fd,
-                        for_write ? w->fd : ARES_SOCKET_BAD);
-        if (!w->closed) {
-          if (w->want_read && !w->read_armed) r->arm(w, false);
-          if (w->want_write && !w->write_armed) r->arm(w, true);
-        }
-        r->reschedule_timer();
-      });
+  const std::uint32_t events =
+      (readable ? std::uint32_t{EPOLLIN} : 0u) | (writable ? std::uint32_t{EPOLLOUT} : 0u);
+  if (it != watches_.end()) {
+    if (!poller.set_level_events(it->second->token, fd, events))
+      log::event(spdlog::level::err, "resolver_socket_failed", {{"error", std::strerror(errno)}});
+    return;
+  }
+  auto w = std::make_shared<Watch>(weak_from_this(), fd);
+  auto token = poller.watch_level(fd, events, w, 0);
+  if (!token) {
+    // c-ares' own timeout ends the query: its callback reports the failure.
+    log::event(spdlog::level::err, "resolver_socket_failed", {{"error", token.error().message}});
+    return;
+  }
+  w->token = *token;
+  watches_.emplace(fd, std::move(w));
 }
 
 void Resolver::reschedule_timer() {
   timeval max{1, 0}, tv{};
   timeval* next = ares_timeout(channel_, &max, &tv);
   if (watches_.empty() && in_flight_.empty()) return;
-  timer_.expires_after(std::chrono::seconds(next->tv_sec) + std::chrono::microseconds(next->tv_usec));
   std::weak_ptr<Resolver> self = weak_from_this();
-  timer_.async_wait([self](const boost::system::error_code& ec) {
+  timer_.arm_after(std::chrono::seconds(next->tv_sec) + std::chrono::microseconds(next->tv_usec), [self] {
     auto r = self.lock();
-    if (!r || ec) return;
+    if (!r) return;
     ares_process_fd(r->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // handles timeouts and retries
     r->reschedule_timer();
   });
@@ -350,7 +344,7 @@ void Resolver::deliver(const std::string& name) {
   }
   if (list.empty()) waiters_.erase(it);
   for (auto& w : ready)
-    asio::post(io_, [cb = std::move(w.callback), result = *combine(name, w.want_v4, false)] { cb(result); });
+    loop_.post([cb = std::move(w.callback), result = *combine(name, w.want_v4, false)] { cb(result); });
   if (!waiters_.contains(name)) {
     failures_.erase(cache_key(ns_t_aaaa, name));
     failures_.erase(cache_key(ns_t_a, name));

@@ -1,13 +1,10 @@
 #pragma once
-// Non-blocking DNS for one worker: c-ares driven by that worker's io_context (its sockets are watched with
-// async_wait, its timeouts with a steady_timer), so a lookup never blocks other connections. Answers are
+// Non-blocking DNS for one worker: c-ares driven by that worker's event loop (its sockets are watched in the
+// loop's epoll set, its timeouts with a LoopTimer), so a lookup never blocks other connections. Answers are
 // cached per worker honouring their TTLs (at least 1 s, at most max_ttl); negative answers (NXDOMAIN, no
 // records of the type) for the TTL their authority section's SOA gives (RFC 2308 §5, within 1 s..5 min), or
 // kNegativeTtl without one; server failures are not cached. A full cache drops the entry that expires
 // soonest. Concurrent lookups of the same name share one query.
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -23,6 +20,7 @@
 #include "common/ip.hpp"
 #include "common/result.hpp"
 #include "proxy/config.hpp"
+#include "proxy/event_loop.hpp"
 
 struct ares_channeldata;
 
@@ -60,15 +58,15 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
   static constexpr std::chrono::seconds kMinNegativeTtl{1}, kMaxNegativeTtl{300};
   using Callback = std::function<void(const Lookup&)>;
 
-  static Result<std::shared_ptr<Resolver>> create(boost::asio::io_context& io, ResolverSettings settings);
+  static Result<std::shared_ptr<Resolver>> create(EventLoop& loop, ResolverSettings settings);
   ~Resolver();
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
 
-  // AAAA always; A too when want_v4. The callback runs later on the io_context (never inside this call).
+  // AAAA always; A too when want_v4. The callback runs later on the loop (never inside this call).
   void resolve(const std::string& name, bool want_v4, Callback callback);
   // The same answer at once when every record type it needs is cached (positive or negative); nullopt
-  // otherwise. Saves a cache hit the trip through the io_context's queue.
+  // otherwise. Saves a cache hit the trip through the loop's queue.
   std::optional<Lookup> cached_answer(const std::string& name, bool want_v4);
 
   const ResolverSettings& settings() const { return settings_; }
@@ -84,9 +82,8 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
   struct Pending;  // one query type of one name in flight
   friend struct ResolverAccess;
 
-  Resolver(boost::asio::io_context& io, ResolverSettings settings);
+  Resolver(EventLoop& loop, ResolverSettings settings);
   void on_socket_state(int fd, bool readable, bool writable);
-  void arm(const std::shared_ptr<Watch>& w, bool for_write);
   void reschedule_timer();
   void query(const std::string& name, int qtype);
   void on_answer(const std::string& name, int qtype, int status, const unsigned char* abuf, int alen);
@@ -99,10 +96,10 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
   // every type is cached.
   std::optional<Lookup> combine(const std::string& name, bool want_v4, bool only_if_cached);
 
-  boost::asio::io_context& io_;
+  EventLoop& loop_;
   ResolverSettings settings_;
   ares_channeldata* channel_ = nullptr;
-  boost::asio::steady_timer timer_;
+  LoopTimer timer_;
   std::map<int, std::shared_ptr<Watch>> watches_;
   std::unordered_map<std::string, CacheEntry> cache_;  // key: qtype + ':' + name
   // Waiting callers per name; a caller is answered once every query type it needs is cached or failed.

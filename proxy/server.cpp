@@ -45,7 +45,12 @@ class Server {
     const auto& cfg = runtime_->config;
     unsigned n = cfg.workers ? cfg.workers : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) {
-      workers_.push_back(std::make_unique<Worker>(i, runtime_, active_));
+      auto loop = EventLoop::create();
+      if (!loop) {
+        log::event(spdlog::level::critical, "startup_failed", {{"error", loop.error().message}});
+        return 1;
+      }
+      workers_.push_back(std::make_unique<Worker>(i, std::move(loop).value(), runtime_, active_));
       if (auto s = workers_.back()->prepare(); !s) {
         log::event(spdlog::level::critical, "startup_failed", {{"error", s.error().message}});
         return 1;

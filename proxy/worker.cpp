@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 
@@ -13,9 +12,6 @@
 #include "proxy/sockets.hpp"
 
 namespace sixgate::proxy {
-
-namespace asio = boost::asio;
-using boost::system::error_code;
 
 namespace {
 
@@ -34,29 +30,28 @@ bool same_servers(const std::vector<ResolverAddress>& a, const std::vector<Resol
 
 }  // namespace
 
-Worker::Worker(unsigned index, std::shared_ptr<const RuntimeConfig> runtime, std::atomic<std::size_t>& active)
+Worker::Worker(unsigned index, std::unique_ptr<EventLoop> loop, std::shared_ptr<const RuntimeConfig> runtime,
+               std::atomic<std::size_t>& active)
     : index_(index),
-      io_(1),
-      work_(asio::make_work_guard(io_)),
-      ctx_{.io = io_,
+      loop_(std::move(loop)),
+      ctx_{.loop = *loop_,
            .runtime = std::move(runtime),
            .resolver = nullptr,
            .pipes = {},
-           .poller = nullptr,
+           .poller = &loop_->poller(),
            .active = active,
            .live = {}} {}
 
 Worker::~Worker() {
   stop_and_join();
+  // What the loop still holds (connections, their timers) goes while ctx_, which they borrow, is intact.
+  loop_->shut_down();
 }
 
 Status Worker::prepare() {
-  auto resolver = Resolver::create(io_, resolver_settings(ctx_.runtime->config));
+  auto resolver = Resolver::create(*loop_, resolver_settings(ctx_.runtime->config));
   if (!resolver) return resolver.error();
   ctx_.resolver = *resolver;
-  auto poller = ReadinessPoller::create(io_);
-  if (!poller) return poller.error();
-  ctx_.poller = std::move(poller).value();
   for (const auto& spec : ctx_.runtime->config.listen) {
     auto fd = open_listener(spec);
     if (!fd) return fd.error();
@@ -70,7 +65,7 @@ Status Worker::prepare() {
     std::string text = spec.kind == ListenSpec::Kind::fd ? spec.text : to_string(ss);
     listeners_.push_back(Listener{.loop = nullptr, .text = text, .port = port_of(ss)});
     listeners_.back().loop = std::make_shared<AcceptLoop>(
-        io_, *ctx_.poller, *fd, std::move(text), index_,
+        *loop_, *fd, std::move(text), index_,
         [this, i = listeners_.size() - 1](int client_fd, const sockaddr_storage& peer) {
           on_accepted(listeners_[i], client_fd, peer);
         });
@@ -81,7 +76,7 @@ Status Worker::prepare() {
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] { loop_->run(); });
 }
 
 void Worker::on_accepted(const Listener& l, int fd, const sockaddr_storage& peer) {
@@ -97,15 +92,15 @@ void Worker::on_accepted(const Listener& l, int fd, const sockaddr_storage& peer
 }
 
 void Worker::stop_accepting() {
-  asio::post(io_, [this] {
+  loop_->post_from_any_thread([this] {
     for (auto& l : listeners_) l.loop->close();
   });
 }
 
 void Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) {
-  asio::post(io_, [this, runtime = std::move(runtime)] {
+  loop_->post_from_any_thread([this, runtime = std::move(runtime)] {
     if (!same_servers(runtime->config.resolvers, ctx_.runtime->config.resolvers)) {
-      auto resolver = Resolver::create(io_, resolver_settings(runtime->config));
+      auto resolver = Resolver::create(*loop_, resolver_settings(runtime->config));
       if (!resolver) {
         log::event(spdlog::level::err, "reload_resolver_failed",
                    {{"worker", index_}, {"error", resolver.error().message}});
@@ -120,14 +115,13 @@ void Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) {
 std::future<std::size_t> Worker::stop_connections(std::string reason) {
   auto stopped = std::make_shared<std::promise<std::size_t>>();
   auto result = stopped->get_future();
-  asio::post(io_,
-             [this, stopped, reason = std::move(reason)] { stopped->set_value(ctx_.live.stop_all(reason)); });
+  loop_->post_from_any_thread(
+      [this, stopped, reason = std::move(reason)] { stopped->set_value(ctx_.live.stop_all(reason)); });
   return result;
 }
 
 void Worker::stop_and_join() {
-  work_.reset();
-  io_.stop();
+  loop_->stop();
   if (thread_.joinable()) thread_.join();
 }
 

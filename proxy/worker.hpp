@@ -1,12 +1,10 @@
 #pragma once
-// A worker thread: its own io_context, resolver, pipe pool, and one listener per -listen (its own
+// A worker thread: its own event loop, resolver, pipe pool, and one listener per -listen (its own
 // SO_REUSEPORT socket for tcp:, a dup of the shared socket for fd:). All of its connections live on its
 // thread.
 #include <sys/socket.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <future>
 #include <memory>
 #include <string>
@@ -20,16 +18,17 @@ namespace sixgate::proxy {
 
 class Worker {
  public:
-  Worker(unsigned index, std::shared_ptr<const RuntimeConfig> runtime, std::atomic<std::size_t>& active);
+  Worker(unsigned index, std::unique_ptr<EventLoop> loop, std::shared_ptr<const RuntimeConfig> runtime,
+         std::atomic<std::size_t>& active);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   // Before start(): open this worker's listeners and resolver. Errors name the -listen value.
   Status prepare();
-  void start();  // runs the io_context on a new thread
+  void start();  // runs the event loop on a new thread
 
-  // Thread-safe: each posts to the worker's io_context.
+  // Thread-safe: each posts to the worker's loop.
   void stop_accepting();
   void apply(std::shared_ptr<const RuntimeConfig> runtime);
   // Ends every connection still open (each logs outcome=stopped with `reason`); the future holds how many.
@@ -45,8 +44,7 @@ class Worker {
   void on_accepted(const Listener& l, int fd, const sockaddr_storage& peer);
 
   unsigned index_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::unique_ptr<EventLoop> loop_;  // before ctx_, which borrows it, so it goes last
   WorkerContext ctx_;
   std::vector<Listener> listeners_;
   std::thread thread_;

@@ -2,12 +2,12 @@
 // What a connection borrows from the worker thread it runs on. Everything here is touched only by that
 // thread, except `active`, which counts connections across all workers (for --max-connections and draining).
 #include <atomic>
-#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <memory>
 
 #include "proxy/config.hpp"
 #include "proxy/core/policy.hpp"
+#include "proxy/event_loop.hpp"
 #include "proxy/live_connections.hpp"
 #include "proxy/pipe_pool.hpp"
 #include "proxy/readiness_poller.hpp"
@@ -24,11 +24,11 @@ struct RuntimeConfig {
 };
 
 struct WorkerContext {
-  boost::asio::io_context& io;
+  EventLoop& loop;
   std::shared_ptr<const RuntimeConfig> runtime;
   std::shared_ptr<Resolver> resolver;
   PipePool pipes;
-  std::unique_ptr<ReadinessPoller> poller;  // the relays' sockets; set by Worker::prepare()
+  ReadinessPoller* poller;  // loop's, for every socket of the worker's connections
   std::atomic<std::size_t>& active;
   LiveConnections live;
 };

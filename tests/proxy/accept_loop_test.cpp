@@ -6,8 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
@@ -36,7 +34,7 @@ struct Fixture {
     REQUIRE(::listen(listen_fd, 128) == 0);
     socklen_t len = sizeof address;
     REQUIRE(::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&address), &len) == 0);
-    loop = std::make_shared<AcceptLoop>(io, *poller, listen_fd, "test", 0,
+    loop = std::make_shared<AcceptLoop>(*worker_loop, listen_fd, "test", 0,
                                         [this](int fd, const sockaddr_storage&) { accepted.push_back(fd); });
     REQUIRE(loop->start().ok());
   }
@@ -53,15 +51,14 @@ struct Fixture {
     clients.push_back(fd);
   }
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-    return test::run_until(io, done, limit);
+    return test::run_until(*worker_loop, done, limit);
   }
   void run_for(std::chrono::milliseconds span) {
     run_until([] { return false; }, span);
   }
 
   test::LogCapture log;
-  boost::asio::io_context io;
-  std::unique_ptr<ReadinessPoller> poller = ReadinessPoller::create(io).value();
+  std::unique_ptr<EventLoop> worker_loop = EventLoop::create().value();
   int listen_fd = -1;
   sockaddr_in address{};
   std::shared_ptr<AcceptLoop> loop;
@@ -116,9 +113,9 @@ TEST_CASE("accept loop: out of descriptors, it backs off, logs once, and accepts
   // a log line of the same shape; and no assertion runs while the limit is lowered.
   f.connect_client();
   REQUIRE(f.run_until([&] { return f.accepted.size() == 1; }, std::chrono::seconds(3)));
-  boost::asio::steady_timer warm_timer(f.io, std::chrono::milliseconds(1));
+  LoopTimer warm_timer(*f.worker_loop);
   bool fired = false;
-  warm_timer.async_wait([&](const boost::system::error_code&) { fired = true; });
+  warm_timer.arm_after(std::chrono::milliseconds(1), [&] { fired = true; });
   REQUIRE(f.run_until([&] { return fired; }, std::chrono::seconds(3)));
   sixgate::log::event(spdlog::level::info, "warm_up",
                       {{"listener", "-"}, {"worker", 0u}, {"error", "-"}, {"backoff_ms", std::int64_t{0}}});

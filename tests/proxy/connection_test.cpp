@@ -5,7 +5,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
@@ -24,7 +23,6 @@
 
 using namespace sixgate;
 using namespace sixgate::proxy;
-namespace asio = boost::asio;
 using test::Bytes;
 
 namespace {
@@ -106,13 +104,8 @@ struct Harness {
     auto parsed = parse_proxy_args({"-listen", "tcp:5432", "-mode", "unix", "-unix-directory", dir.path(),
                                     "--connect-timeout", connect_timeout, "--hello-timeout", hello_timeout});
     REQUIRE(parsed.ok());
-    ctx.reset(new WorkerContext{io,
-                                std::make_shared<const RuntimeConfig>(*parsed),
-                                nullptr,
-                                {},
-                                ReadinessPoller::create(io).value(),
-                                active,
-                                {}});
+    ctx.reset(new WorkerContext{
+        *loop, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, &loop->poller(), active, {}});
   }
   // A connection from 192.0.2.2:40000 on `client`'s inner end.
   void accept(ClientPair& client) {
@@ -124,18 +117,18 @@ struct Harness {
     active.fetch_add(1);
     std::make_shared<Connection>(*ctx, client.inner, peer, "tcp:5432", 5432)->start();
   }
-  // Runs the io_context until `done` (bounded: a bug fails instead of hanging).
+  // Runs the loop until `done` (bounded: a bug fails instead of hanging).
   bool run_until(const std::function<bool()>& done,
                  std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-    return test::run_until(io, done, limit);
+    return test::run_until(*loop, done, limit);
   }
 
-  // In this order: connections still held by the poller (in ctx) or by the io_context's handlers give their
-  // place back to `active` when those are destroyed.
+  // In this order: connections still held by the loop (its poller's listeners, its timers and posted work)
+  // give their place back to `active` when those are destroyed.
   test::LogCapture log;
   TempDir dir;
   std::atomic<std::size_t> active{0};
-  asio::io_context io;
+  std::unique_ptr<EventLoop> loop = EventLoop::create().value();
   std::unique_ptr<WorkerContext> ctx;
 };
 
@@ -254,9 +247,8 @@ TEST_CASE("a hello timeout that expires in the same wake-up as the hello complet
   client.push(hello);
   REQUIRE(client.sent == hello.size());
   // The worker is busy elsewhere past the hello timeout: the next wake-up finds both the hello and the
-  // expiry ready. Asio hands out descriptor readiness (the poller's) before expired timers, so the hello
-  // moves the connection on (connect deadline armed) first, and the expiry, already queued, must not be taken
-  // for the new deadline.
+  // expiry ready. The loop hands out descriptor readiness before expired timers, so the hello moves the
+  // connection on (connect deadline armed) first, and the old expiry must not be taken for the new deadline.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   REQUIRE(h.run_until([&] {
     backend.read_some();

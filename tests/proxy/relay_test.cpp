@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <optional>
@@ -16,7 +15,6 @@
 #include "proxy/relay.hpp"
 
 using namespace sixgate::proxy;
-namespace asio = boost::asio;
 
 namespace {
 
@@ -71,16 +69,13 @@ bool reports_input(const ReadinessPoller& poller, int fd) {
   return false;
 }
 
-void run_until(asio::io_context& io, const std::function<bool()>& done) {
-  for (int i = 0; i < 500 && !done(); ++i) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(10));
-  }
+void run_until(EventLoop& loop, const std::function<bool()>& done) {
+  for (int i = 0; i < 500 && !done(); ++i) loop.run_for(std::chrono::milliseconds(10));
 }
 
-std::string read_all_available(int fd, std::size_t want, asio::io_context& io) {
+std::string read_all_available(int fd, std::size_t want, EventLoop& loop) {
   std::string got;
-  run_until(io, [&] {
+  run_until(loop, [&] {
     char buf[65536];
     ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) got.append(buf, static_cast<std::size_t>(n));
@@ -128,23 +123,22 @@ WatchedSocket join(ReadinessPoller& poller, int fd) {
 
 // A relay between two socket pairs, its result kept once it ends.
 struct RelayRig {
-  asio::io_context io;
+  std::unique_ptr<EventLoop> loop = EventLoop::create().value();
+  ReadinessPoller* poller = &loop->poller();
   Pair client, backend;
   PipePool pipes;
   std::optional<RelayResult> result;
-  std::unique_ptr<ReadinessPoller> poller;
   std::shared_ptr<Relay> relay;
 
   explicit RelayRig(std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0),
                     Transport transport = Transport::unix_stream)
       : client(transport),
         backend(transport),
-        poller(ReadinessPoller::create(io).value()),
         relay(std::make_shared<Relay>(join(*poller, client.inner), join(*poller, backend.inner), *poller,
-                                      pipes, io.get_executor(), idle_timeout,
+                                      pipes, *loop, idle_timeout,
                                       [this](const RelayResult& r) { result = r; })) {}
   void wait_for_end() {
-    run_until(io, [&] { return result.has_value(); });
+    run_until(*loop, [&] { return result.has_value(); });
   }
   // Both peers have closed: the relay ends as "closed", having counted `up` and `down` bytes.
   void expect_closed(std::size_t up, std::size_t down) {
@@ -163,7 +157,7 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
   const bool without_pipes = GENERATE(false, true);
   const auto transport = GENERATE(Transport::unix_stream, Transport::tcp_loopback);
   RelayRig rig(std::chrono::milliseconds(0), transport);
-  auto& [io, client, backend, pipes, result, poller, relay] = rig;
+  auto& [loop, poller, client, backend, pipes, result, relay] = rig;
   std::optional<NoNewDescriptors> no_new_descriptors;
   if (without_pipes) no_new_descriptors.emplace();
   relay->start();
@@ -172,7 +166,7 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
   for (std::size_t i = 0; i < up.size(); ++i) up[i] = static_cast<char>('a' + i % 26);
   std::size_t sent = 0;
   std::string got;
-  run_until(io, [&] {
+  run_until(*loop, [&] {
     if (sent < up.size()) {
       ssize_t n = ::send(client.outer, up.data() + sent, up.size() - sent, MSG_DONTWAIT);
       if (n > 0) sent += static_cast<std::size_t>(n);
@@ -188,7 +182,7 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
   // Client is done sending: the backend sees EOF, but may still answer.
   ::shutdown(client.outer, SHUT_WR);
   bool backend_eof = false;
-  run_until(io, [&] {
+  run_until(*loop, [&] {
     char c;
     ssize_t n = ::recv(backend.outer, &c, 1, MSG_DONTWAIT);
     backend_eof = n == 0;
@@ -199,7 +193,7 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
 
   const std::string down = "reply after the client's half-close";
   send_all(backend.outer, down);
-  CHECK(read_all_available(client.outer, down.size(), io) == down);
+  CHECK(read_all_available(client.outer, down.size(), *loop) == down);
   ::shutdown(backend.outer, SHUT_WR);
   rig.expect_closed(up.size(), down.size());
 }
@@ -219,15 +213,15 @@ TEST_CASE("relay: bytes and EOF already waiting when the relay starts are delive
   // for "nothing more" when the peer has closed.
   const auto transport = GENERATE(Transport::unix_stream, Transport::tcp_loopback);
   RelayRig rig(std::chrono::milliseconds(0), transport);
-  auto& [io, client, backend, pipes, result, poller, relay] = rig;
+  auto& [loop, poller, client, backend, pipes, result, relay] = rig;
   const std::string up = "client's first flight", down = "backend's answer";
   send_all(client.outer, up);
   send_all(backend.outer, down);
   ::shutdown(client.outer, SHUT_WR);
   ::shutdown(backend.outer, SHUT_WR);
   relay->start();
-  CHECK(read_all_available(backend.outer, up.size(), io) == up);
-  CHECK(read_all_available(client.outer, down.size(), io) == down);
+  CHECK(read_all_available(backend.outer, up.size(), *loop) == up);
+  CHECK(read_all_available(client.outer, down.size(), *loop) == down);
   rig.expect_closed(up.size(), down.size());
 }
 
@@ -236,14 +230,14 @@ TEST_CASE("relay: small flights back and forth are each delivered without waitin
   // it.
   const auto transport = GENERATE(Transport::unix_stream, Transport::tcp_loopback);
   RelayRig rig(std::chrono::milliseconds(0), transport);
-  auto& [io, client, backend, pipes, result, poller, relay] = rig;
+  auto& [loop, poller, client, backend, pipes, result, relay] = rig;
   relay->start();
   for (int round = 0; round < 50; ++round) {
     const std::string ask = "request " + std::to_string(round), answer = "response " + std::to_string(round);
     send_all(client.outer, ask);
-    REQUIRE(read_all_available(backend.outer, ask.size(), io) == ask);
+    REQUIRE(read_all_available(backend.outer, ask.size(), *loop) == ask);
     send_all(backend.outer, answer);
-    REQUIRE(read_all_available(client.outer, answer.size(), io) == answer);
+    REQUIRE(read_all_available(client.outer, answer.size(), *loop) == answer);
   }
   CHECK(pipes.opened() == 0);  // small flights are copied
   CHECK_FALSE(result.has_value());
@@ -260,7 +254,7 @@ TEST_CASE("relay: a direction copies small flights, then splices once a read fil
   // each send after the backend reads a little is a partial one. (Over loopback TCP the window opens in large
   // steps and a full read would usually go out whole.)
   RelayRig rig(std::chrono::milliseconds(0), Transport::unix_stream);
-  auto& [io, client, backend, pipes, result, poller, relay] = rig;
+  auto& [loop, poller, client, backend, pipes, result, relay] = rig;
   const int send_buffer = 4096;
   REQUIRE(::setsockopt(backend.inner, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer) == 0);
   relay->start();
@@ -271,8 +265,7 @@ TEST_CASE("relay: a direction copies small flights, then splices once a read fil
     const std::string bytes(1000, static_cast<char>('A' + flight % 26));
     send_all(client.outer, bytes);
     stream += bytes;
-    io.restart();
-    io.poll();
+    loop->run_one_turn(0);
   }
   REQUIRE_FALSE(reports_input(*poller, client.inner));
   CHECK(pipes.opened() == 0);
@@ -290,11 +283,10 @@ TEST_CASE("relay: a direction copies small flights, then splices once a read fil
     char buf[4096];  // a slow reader: the relay keeps meeting a full socket
     ssize_t n = ::recv(backend.outer, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) got.append(buf, static_cast<std::size_t>(n));
-    io.restart();
     if (n <= 0)
-      io.run_for(std::chrono::milliseconds(1));
+      loop->run_for(std::chrono::milliseconds(1));
     else
-      io.poll();
+      loop->run_one_turn(0);
   }
   REQUIRE(got.size() == stream.size());
   CHECK(got == stream);
@@ -309,7 +301,7 @@ TEST_CASE("relay: a source parked while its destination is full wakes the relay 
   // arriving bytes do not wake it for nothing; once the backend has taken everything, input must be reported
   // again, or a few bytes from the client would never be noticed.
   RelayRig rig(std::chrono::milliseconds(0), Transport::tcp_loopback);
-  auto& [io, client, backend, pipes, result, poller, relay] = rig;
+  auto& [loop, poller, client, backend, pipes, result, relay] = rig;
   relay->start();
   const std::string block(65536, 'b');
   std::uint64_t sent = 0;
@@ -322,26 +314,25 @@ TEST_CASE("relay: a source parked while its destination is full wakes the relay 
     } else {
       ++idle_rounds;
     }
-    io.restart();
-    io.run_for(std::chrono::milliseconds(n > 0 ? 0 : 5));
+    loop->run_for(std::chrono::milliseconds(n > 0 ? 0 : 5));
   }
   REQUIRE(idle_rounds >= 20);
   CHECK_FALSE(reports_input(*poller, client.inner));  // parked
 
   std::uint64_t received = 0;
-  run_until(io, [&] {
+  run_until(*loop, [&] {
     char buf[65536];
     for (ssize_t n; (n = ::recv(backend.outer, buf, sizeof buf, MSG_DONTWAIT)) > 0;)
       received += static_cast<std::uint64_t>(n);
     return received >= sent;
   });
   REQUIRE(received == sent);
-  run_until(io, [&] { return reports_input(*poller, client.inner); });
+  run_until(*loop, [&] { return reports_input(*poller, client.inner); });
   CHECK(reports_input(*poller, client.inner));
 
   const std::string ping = "ping";
   send_all(client.outer, ping);
-  CHECK(read_all_available(backend.outer, ping.size(), io) == ping);
+  CHECK(read_all_available(backend.outer, ping.size(), *loop) == ping);
   CHECK_FALSE(result.has_value());
   relay->stop("test_end");
 }
@@ -350,7 +341,7 @@ TEST_CASE("relay: flights of random sizes both ways at once, over TCP, arrive in
   // Edge-triggered readiness loses nothing only if every "not ready" the relay records is followed by an
   // edge: mixed small and bulk flights in both directions, with both ends reading and writing as they can.
   RelayRig rig(std::chrono::milliseconds(0), Transport::tcp_loopback);
-  auto& [io, client, backend, pipes, result, poller, relay] = rig;
+  auto& [loop, poller, client, backend, pipes, result, relay] = rig;
   // Small send buffers on the relay's sockets and slow readers, so the relay's writes keep meeting full
   // sockets and must wait for output edges. (Tiny receive buffers would not do: with loopback's 64 KiB MSS
   // the window then opens only on the delayed-ACK timer.)
@@ -386,11 +377,10 @@ TEST_CASE("relay: flights of random sizes both ways at once, over TCP, arrive in
   for (int i = 0; i < 100000 && (up_got.size() < up.size() || down_got.size() < down.size()); ++i) {
     move(client.outer, up, up_sent, backend.outer, up_got);
     move(backend.outer, down, down_sent, client.outer, down_got);
-    io.restart();
     if (next(20) == 0)
-      io.run_for(std::chrono::milliseconds(1));  // now and then the relay gets ahead of both ends
+      loop->run_for(std::chrono::milliseconds(1));  // now and then the relay gets ahead of both ends
     else
-      io.poll();
+      loop->run_one_turn(0);
   }
   REQUIRE(up_got.size() == up.size());
   REQUIRE(down_got.size() == down.size());

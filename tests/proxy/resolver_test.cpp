@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
@@ -159,21 +158,19 @@ class FakeDns {
   std::thread thread_;
 };
 
-std::shared_ptr<Resolver> make_resolver(boost::asio::io_context& io, std::uint16_t port,
-                                        ResolverSettings s = {}) {
+std::shared_ptr<Resolver> make_resolver(EventLoop& loop, std::uint16_t port, ResolverSettings s = {}) {
   s.servers.push_back(ResolverAddress{"127.0.0.1", port, false});
-  auto r = Resolver::create(io, s);
+  auto r = Resolver::create(loop, s);
   REQUIRE(r.ok());
   return *r;
 }
 
 // Runs the io_context until `n` lookups have been answered (bounded, so a bug fails instead of hanging).
-std::vector<Lookup> resolve_all(boost::asio::io_context& io, Resolver& r, std::vector<std::string> names,
+std::vector<Lookup> resolve_all(EventLoop& loop, Resolver& r, std::vector<std::string> names,
                                 bool want_v4 = false) {
   std::vector<Lookup> out;
   for (const auto& n : names) r.resolve(n, want_v4, [&](const Lookup& l) { out.push_back(l); });
-  io.restart();
-  for (int i = 0; i < 500 && out.size() < names.size(); ++i) io.run_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 500 && out.size() < names.size(); ++i) loop.run_for(std::chrono::milliseconds(20));
   REQUIRE(out.size() == names.size());
   return out;
 }
@@ -182,16 +179,16 @@ std::vector<Lookup> resolve_all(boost::asio::io_context& io, Resolver& r, std::v
 
 TEST_CASE("resolver: AAAA answers in order, cached for their TTL") {
   FakeDns dns;
-  boost::asio::io_context io;
-  auto r = make_resolver(io, dns.port());
-  auto first = resolve_all(io, *r, {"app.test"});
+  auto loop = EventLoop::create().value();
+  auto r = make_resolver(*loop, dns.port());
+  auto first = resolve_all(*loop, *r, {"app.test"});
   REQUIRE(first[0].outcome == Lookup::Outcome::ok);
   REQUIRE(first[0].v6.size() == 2);
   CHECK(first[0].v6[0].to_string() == "2001:db8:1::7");
   CHECK(first[0].v6[1].to_string() == "2001:db8:1::8");
   CHECK(first[0].v4.empty());
   CHECK(dns.queries() == 1);
-  auto again = resolve_all(io, *r, {"app.test"});
+  auto again = resolve_all(*loop, *r, {"app.test"});
   CHECK(again[0].outcome == Lookup::Outcome::ok);
   CHECK(again[0].v6.size() == 2);
   CHECK(dns.queries() == 1);  // from the cache
@@ -199,24 +196,24 @@ TEST_CASE("resolver: AAAA answers in order, cached for their TTL") {
 
 TEST_CASE("resolver: NXDOMAIN is a negative answer and is cached too") {
   FakeDns dns;
-  boost::asio::io_context io;
-  auto r = make_resolver(io, dns.port());
-  auto a = resolve_all(io, *r, {"nothing.test"});
+  auto loop = EventLoop::create().value();
+  auto r = make_resolver(*loop, dns.port());
+  auto a = resolve_all(*loop, *r, {"nothing.test"});
   CHECK(a[0].outcome == Lookup::Outcome::nxdomain);
   CHECK(dns.queries() == 1);
-  auto b = resolve_all(io, *r, {"nothing.test"});
+  auto b = resolve_all(*loop, *r, {"nothing.test"});
   CHECK(b[0].outcome == Lookup::Outcome::nxdomain);
   CHECK(dns.queries() == 1);
 }
 
 TEST_CASE("resolver: concurrent lookups of one name share one query, and tcp mode asks A too") {
   FakeDns dns;
-  boost::asio::io_context io;
-  auto r = make_resolver(io, dns.port());
-  auto many = resolve_all(io, *r, {"app.test", "app.test", "app.test"});
+  auto loop = EventLoop::create().value();
+  auto r = make_resolver(*loop, dns.port());
+  auto many = resolve_all(*loop, *r, {"app.test", "app.test", "app.test"});
   for (const auto& l : many) CHECK(l.outcome == Lookup::Outcome::ok);
   CHECK(dns.queries() == 1);
-  auto both = resolve_all(io, *r, {"app.test"}, true);  // AAAA cached, A asked: empty answer
+  auto both = resolve_all(*loop, *r, {"app.test"}, true);  // AAAA cached, A asked: empty answer
   CHECK(both[0].outcome == Lookup::Outcome::ok);
   CHECK(both[0].v6.size() == 2);
   CHECK(both[0].v4.empty());
@@ -232,14 +229,14 @@ TEST_CASE("resolver: a server that never answers is a failure, not a hang") {
   REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  boost::asio::io_context io;
+  auto loop = EventLoop::create().value();
   ResolverSettings s;
   s.servers.push_back(ResolverAddress{"127.0.0.1", ntohs(a.sin_port), false});
   s.timeout = std::chrono::milliseconds(100);
   s.tries = 1;
-  auto r = Resolver::create(io, s);
+  auto r = Resolver::create(*loop, s);
   REQUIRE(r.ok());
-  auto out = resolve_all(io, **r, {"app.test"});
+  auto out = resolve_all(*loop, **r, {"app.test"});
   CHECK(out[0].outcome == Lookup::Outcome::failure);
   CHECK_FALSE(out[0].detail.empty());
   ::close(fd);
@@ -261,9 +258,9 @@ struct FakeClock {
 
 TEST_CASE("resolver: a negative answer is cached for its SOA's MINIMUM, within 1 s..300 s, else 30 s") {
   FakeDns dns;
-  boost::asio::io_context io;
+  auto loop = EventLoop::create().value();
   FakeClock clock;
-  auto r = make_resolver(io, dns.port(), clock.settings());
+  auto r = make_resolver(*loop, dns.port(), clock.settings());
   using std::chrono::milliseconds;
   struct Case {
     std::string name;
@@ -278,46 +275,46 @@ TEST_CASE("resolver: a negative answer is cached for its SOA's MINIMUM, within 1
   for (const auto& c : cases) {
     INFO(c.name);
     const auto asked = clock.now;
-    CHECK(resolve_all(io, *r, {c.name})[0].outcome == Lookup::Outcome::nxdomain);
+    CHECK(resolve_all(*loop, *r, {c.name})[0].outcome == Lookup::Outcome::nxdomain);
     CHECK(dns.queries_for(c.name) == 1);
     clock.now = asked + c.still_cached;
-    CHECK(resolve_all(io, *r, {c.name})[0].outcome == Lookup::Outcome::nxdomain);
+    CHECK(resolve_all(*loop, *r, {c.name})[0].outcome == Lookup::Outcome::nxdomain);
     CHECK(dns.queries_for(c.name) == 1);
     clock.now = asked + c.expired;
-    CHECK(resolve_all(io, *r, {c.name})[0].outcome == Lookup::Outcome::nxdomain);
+    CHECK(resolve_all(*loop, *r, {c.name})[0].outcome == Lookup::Outcome::nxdomain);
     CHECK(dns.queries_for(c.name) == 2);
   }
 }
 
 TEST_CASE("resolver: a positive answer expires after its TTL") {
   FakeDns dns;
-  boost::asio::io_context io;
+  auto loop = EventLoop::create().value();
   FakeClock clock;
-  auto r = make_resolver(io, dns.port(), clock.settings());
+  auto r = make_resolver(*loop, dns.port(), clock.settings());
   const auto asked = clock.now;
-  CHECK(resolve_all(io, *r, {"ttl20.test"})[0].v6.size() == 1);
+  CHECK(resolve_all(*loop, *r, {"ttl20.test"})[0].v6.size() == 1);
   clock.now = asked + std::chrono::seconds(19);
-  resolve_all(io, *r, {"ttl20.test"});
+  resolve_all(*loop, *r, {"ttl20.test"});
   CHECK(dns.queries_for("ttl20.test") == 1);
   clock.now = asked + std::chrono::seconds(21);
-  resolve_all(io, *r, {"ttl20.test"});
+  resolve_all(*loop, *r, {"ttl20.test"});
   CHECK(dns.queries_for("ttl20.test") == 2);
 }
 
 TEST_CASE("resolver: a full cache drops the entry that expires soonest") {
   FakeDns dns;
-  boost::asio::io_context io;
+  auto loop = EventLoop::create().value();
   FakeClock clock;
   auto settings = clock.settings();
   settings.cache_entries = 3;
-  auto r = make_resolver(io, dns.port(), settings);
+  auto r = make_resolver(*loop, dns.port(), settings);
   for (const char* name : {"ttl100.test", "ttl50.test", "ttl300.test", "ttl200.test"})  // the 4th evicts one
-    resolve_all(io, *r, {name});
-  resolve_all(io, *r, {"ttl100.test", "ttl300.test", "ttl200.test"});
+    resolve_all(*loop, *r, {name});
+  resolve_all(*loop, *r, {"ttl100.test", "ttl300.test", "ttl200.test"});
   CHECK(dns.queries_for("ttl100.test") == 1);
   CHECK(dns.queries_for("ttl300.test") == 1);
   CHECK(dns.queries_for("ttl200.test") == 1);
-  resolve_all(io, *r, {"ttl50.test"});
+  resolve_all(*loop, *r, {"ttl50.test"});
   CHECK(dns.queries_for("ttl50.test") == 2);
 }
 
@@ -342,13 +339,13 @@ TEST_CASE("resolver: the negative TTL is read only from a well-formed authority 
 
 TEST_CASE("resolver: cached_answer gives a cached answer at once, and nothing for what is not cached") {
   FakeDns dns;
-  boost::asio::io_context io;
+  auto loop = EventLoop::create().value();
   FakeClock clock;
-  auto r = make_resolver(io, dns.port(), clock.settings());
+  auto r = make_resolver(*loop, dns.port(), clock.settings());
   CHECK_FALSE(r->cached_answer("ttl20.test", false).has_value());
   CHECK(dns.queries() == 0);  // asking the cache sends no query
   const auto asked = clock.now;
-  resolve_all(io, *r, {"ttl20.test", "nothing.test"});
+  resolve_all(*loop, *r, {"ttl20.test", "nothing.test"});
   auto hit = r->cached_answer("ttl20.test", false);
   REQUIRE(hit.has_value());
   CHECK(hit->outcome == Lookup::Outcome::ok);
