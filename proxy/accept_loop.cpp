@@ -32,8 +32,7 @@ bool concerns_one_connection(int err) {
 }  // namespace
 
 AcceptLoop::AcceptLoop(EventLoop& loop, int listen_fd, std::string text, unsigned worker, Accepted accepted)
-    : loop_(loop),
-      poller_(loop.poller()),
+    : poller_(loop.poller()),
       fd_(listen_fd),
       text_(std::move(text)),
       worker_(worker),
@@ -45,7 +44,7 @@ AcceptLoop::~AcceptLoop() {
 }
 
 Status AcceptLoop::start() {
-  auto token = poller_.watch(fd_, shared_from_this(), 0);
+  auto token = poller_.watch_level(fd_, EPOLLIN, shared_from_this(), 0);
   if (!token) return make_error("-listen " + text_ + ": " + token.error().message);
   token_ = *token;
   return ok_status();
@@ -61,31 +60,35 @@ void AcceptLoop::close() {
 }
 
 void AcceptLoop::on_ready(std::uint32_t, std::uint32_t) {
-  if (!backing_off()) accept_some();
+  if (backing_off()) return;  // an error or hang-up, which a listener with reports off still gets
+  const auto turn = poller_.turns();
+  const bool queue_building = last_report_turn_ != 0 && last_report_turn_ + 1 >= turn;
+  last_report_turn_ = turn;
+  accept_some(queue_building ? kAcceptsPerTurn : 1);
 }
 
-void AcceptLoop::accept_some() {
-  for (int i = 0; i < kAcceptsPerTurn; ++i) {
+void AcceptLoop::accept_some(int at_most) {
+  for (int i = 0; i < at_most; ++i) {
     if (fd_ < 0) return;
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
     const int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       const int err = errno;
-      if (err == EAGAIN) return;  // the queue is empty: the next connection raises a new edge
+      if (err == EAGAIN) return;  // the queue is empty
       if (err == EINTR || concerns_one_connection(err)) continue;
       return back_off(err);
     }
     delay_ = std::chrono::milliseconds(0);
     accepted_(fd, peer);
   }
-  // More may be queued, and no new edge comes for them: go on after the worker's other work.
-  if (continuation_posted_) return;
-  continuation_posted_ = true;
-  loop_.post([self = shared_from_this()] {
-    self->continuation_posted_ = false;
-    if (!self->backing_off()) self->accept_some();
-  });
+  // More may be queued: the listener is reported again on the next turn.
+}
+
+void AcceptLoop::want_reports(bool wanted) {
+  if (token_ && !poller_.set_level_events(*token_, fd_, wanted ? std::uint32_t{EPOLLIN} : 0u))
+    log::event(spdlog::level::err, "accept_failed",
+               {{"listener", text_}, {"worker", worker_}, {"error", std::strerror(errno)}});
 }
 
 void AcceptLoop::back_off(int err) {
@@ -100,10 +103,12 @@ void AcceptLoop::back_off(int err) {
     delay_ = std::min(delay_ * 2, kMaxBackoff);
   }
   waiting_ = true;
+  want_reports(false);  // level-triggered: it would be reported on every turn meanwhile
   backoff_.arm_after(delay_, [self = shared_from_this()] {
     if (self->fd_ < 0) return;
     self->waiting_ = false;
-    self->accept_some();  // a failure now doubles the back-off; a success ends it
+    self->want_reports(true);
+    self->accept_some(1);  // a failure now doubles the back-off; a success ends it
   });
 }
 

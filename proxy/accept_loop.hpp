@@ -1,11 +1,13 @@
 #pragma once
 // Accepts from one listening socket on its worker's ReadinessPoller and hands each new connection on.
-// The listener joins the set once, edge-triggered, and an edge is answered by accepting until the queue is
-// empty (at most kAcceptsPerTurn at a time, so a flood cannot starve established connections). Errors that
-// concern one connection (it was reset before accept) are skipped; errors that would fail again at once
-// (EMFILE, ENFILE, ENOBUFS, ENOMEM) stop accepting for a back-off that doubles up to a second, logged once
-// when the trouble starts. The edge that announced the waiting connections has been used up by then, so the
-// back-off's end tries again by itself.
+// The listener is level-triggered: it is reported on every turn while connections wait, so a report that
+// leaves some in the queue loses none. A report accepts one connection, which saves the accept(2) that
+// would only say EAGAIN when connections come one at a time; when the listener was reported in the previous
+// turn too (connections arrive faster than one per turn), it accepts until the queue is empty, at most
+// kAcceptsPerTurn, so a flood cannot starve established connections. Errors that concern one connection (it
+// was reset before accept) are skipped; errors that would fail again at once (EMFILE, ENFILE, ENOBUFS,
+// ENOMEM) stop accepting for a back-off that doubles up to a second, logged once when the trouble starts;
+// meanwhile the listener's reports are off, and its end tries again by itself.
 #include <sys/socket.h>
 
 #include <chrono>
@@ -41,10 +43,10 @@ class AcceptLoop : public ReadinessPoller::Listener, public std::enable_shared_f
   bool backing_off() const { return waiting_; }
 
  private:
-  void accept_some();
+  void accept_some(int at_most);
   void back_off(int err);
+  void want_reports(bool wanted);
 
-  EventLoop& loop_;
   ReadinessPoller& poller_;
   int fd_;
   std::string text_;
@@ -53,8 +55,8 @@ class AcceptLoop : public ReadinessPoller::Listener, public std::enable_shared_f
   std::optional<ReadinessPoller::Token> token_;
   LoopTimer backoff_;
   std::chrono::milliseconds delay_{0};  // the last back-off; 0 once an accept has succeeded since
-  bool waiting_ = false;                // a back-off is running: edges are left to its end
-  bool continuation_posted_ = false;
+  bool waiting_ = false;                // a back-off is running: reports are off until its end
+  std::uint64_t last_report_turn_ = 0;  // the poller's turn in which the listener was last reported
 };
 
 }  // namespace sixgate::proxy

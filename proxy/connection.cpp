@@ -91,9 +91,9 @@ void Connection::start() {
   auto token = ctx_.poller->watch(client_.fd, shared_from_this(), kClientTag);
   if (!token) return finish("refused", "client_error:" + token.error().message);
   client_.token = *token;
+  // No read yet: the hello rarely comes with the handshake's last ACK, and joining reports the socket on the
+  // loop's next epoll_wait, with its input if the hello is there by then.
   arm_deadline(std::chrono::steady_clock::now() + cfg.hello_timeout);
-  client_.ready.readable = true;  // the hello may be there already: one read says
-  read_hello();
 }
 
 void Connection::on_ready(std::uint32_t tag, std::uint32_t events) {
@@ -342,7 +342,8 @@ void Connection::connect_next() {
     return connect_next();
   }
   backend_ = Socket{.fd = *fd};
-  auto token = ctx_.poller->watch(*fd, shared_from_this(), kBackendTag);
+  auto token =
+      ctx_.poller->watch(*fd, shared_from_this(), kBackendTag, ReadinessPoller::FirstReport::this_turn);
   if (!token) {
     last_connect_error_ = token.error().message;
     close_backend();

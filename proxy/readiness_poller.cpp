@@ -40,18 +40,19 @@ ReadinessPoller::~ReadinessPoller() {
 }
 
 Result<ReadinessPoller::Token> ReadinessPoller::watch(int fd, std::shared_ptr<Listener> listener,
-                                                      std::uint32_t tag) {
-  return add(fd, EPOLLIN | kOutputAndClose, std::move(listener), tag);
+                                                      std::uint32_t tag, FirstReport first) {
+  return add(fd, EPOLLIN | kOutputAndClose, std::move(listener), tag, first);
 }
 
 Result<ReadinessPoller::Token> ReadinessPoller::watch_level(int fd, std::uint32_t events,
                                                             std::shared_ptr<Listener> listener,
                                                             std::uint32_t tag) {
-  return add(fd, events, std::move(listener), tag);
+  return add(fd, events, std::move(listener), tag, FirstReport::next_turn);
 }
 
 Result<ReadinessPoller::Token> ReadinessPoller::add(int fd, std::uint32_t events,
-                                                    std::shared_ptr<Listener> listener, std::uint32_t tag) {
+                                                    std::shared_ptr<Listener> listener, std::uint32_t tag,
+                                                    FirstReport first) {
   std::uint32_t index;
   if (free_.empty()) {
     index = static_cast<std::uint32_t>(entries_.size());
@@ -71,7 +72,7 @@ Result<ReadinessPoller::Token> ReadinessPoller::add(int fd, std::uint32_t events
   }
   e.listener = std::move(listener);
   e.tag = tag;
-  joined_this_turn_ = true;
+  if (first == FirstReport::this_turn) joined_this_turn_ = true;
   return ev.data.u64;
 }
 
@@ -124,12 +125,13 @@ void ReadinessPoller::forget_all_except(Token keep) {
   }
 }
 
-// A socket that joins the set during a turn (an accepted client, a backend whose connect() finished inside
-// the call, as it does over a veth or loopback) reports its first edge at once: collecting again before the
-// turn ends hands that edge over now instead of on the loop's next turn.
+// A socket that joins the set during a turn reports its first edge at once; for one that asked for it
+// (FirstReport::this_turn), collecting again before the turn ends hands that edge over now instead of on the
+// loop's next turn.
 std::size_t ReadinessPoller::turn(int timeout_ms) {
   std::array<epoll_event, kBatch> events;
   std::size_t calls = 0;
+  ++turns_;
   for (int batch = 0; batch < kBatchesPerTurn; ++batch) {
     joined_this_turn_ = false;
     const int n = ::epoll_wait(epoll_fd_, events.data(), kBatch, batch == 0 ? timeout_ms : 0);

@@ -36,6 +36,11 @@ class ReadinessPoller {
     virtual void on_ready(std::uint32_t tag, std::uint32_t events) = 0;
   };
   using Token = std::uint64_t;
+  // When a socket that joins during a turn is first reported. this_turn: the poller collects once more
+  // before the turn ends, for a socket that is likely ready already (a backend whose connect() returned
+  // EINPROGRESS may have finished inside the call, as over a veth or loopback). next_turn: with the next
+  // epoll_wait, which the loop makes anyway (an accepted client, whose hello has rarely come yet).
+  enum class FirstReport { next_turn, this_turn };
 
   static Result<std::unique_ptr<ReadinessPoller>> create();
   ~ReadinessPoller();
@@ -45,7 +50,8 @@ class ReadinessPoller {
   // Adds `fd`; from the next turn, its events go to listener->on_ready(tag, …), which the
   // poller keeps alive until forget(). An fd that is already ready is reported at once. The descriptor must
   // not be duplicated (dup, fork): closing it is what removes it from the set.
-  Result<Token> watch(int fd, std::shared_ptr<Listener> listener, std::uint32_t tag);
+  Result<Token> watch(int fd, std::shared_ptr<Listener> listener, std::uint32_t tag,
+                      FirstReport first = FirstReport::next_turn);
   // A socket that someone else reads and writes (c-ares): level-triggered, for exactly `events` (EPOLLIN,
   // EPOLLOUT), changed with set_level_events(); reported on every turn while they hold.
   Result<Token> watch_level(int fd, std::uint32_t events, std::shared_ptr<Listener> listener,
@@ -71,6 +77,7 @@ class ReadinessPoller {
   std::size_t turn(int timeout_ms);
   // For a loop going away: forgets every token but `keep`, dropping the listeners (and what they own).
   void forget_all_except(Token keep);
+  std::uint64_t turns() const { return turns_; }  // turn() calls so far
   int descriptor() const { return epoll_fd_; }  // for tests that read the kernel's view of the set
   std::size_t watched() const { return entries_.size() - free_.size(); }
 
@@ -83,10 +90,12 @@ class ReadinessPoller {
 
   explicit ReadinessPoller(int epoll_fd) : epoll_fd_(epoll_fd) {}
   Entry* live_entry(Token token);  // nullptr once forgotten
-  Result<Token> add(int fd, std::uint32_t events, std::shared_ptr<Listener> listener, std::uint32_t tag);
+  Result<Token> add(int fd, std::uint32_t events, std::shared_ptr<Listener> listener, std::uint32_t tag,
+                    FirstReport first);
 
   int epoll_fd_;
-  bool joined_this_turn_ = false;  // watch() during turn(): see turn()
+  std::uint64_t turns_ = 0;
+  bool joined_this_turn_ = false;  // a FirstReport::this_turn socket joined: see turn()
   std::vector<Entry> entries_;
   std::vector<std::uint32_t> free_;
 };

@@ -243,9 +243,12 @@ std::optional<std::size_t> Relay::send_to_destination(Direction& d, const char* 
 }
 
 Relay::Step Relay::end_of_direction(Direction& d) {
-  ::shutdown(d.dst->fd, SHUT_WR);
   d.finished = true;
-  if (up_.finished && down_.finished) finish("closed");
+  if (up_.finished && down_.finished) {
+    finish("closed");  // closing sends the FIN: both peers' input has been read to its end, so no reset
+    return Step::over;
+  }
+  ::shutdown(d.dst->fd, SHUT_WR);
   return Step::over;
 }
 

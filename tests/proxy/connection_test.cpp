@@ -243,7 +243,7 @@ TEST_CASE("a hello timeout that expires in the same wake-up as the hello complet
   UnixBackend backend(h.dir.path() + "/app.test");
   ClientPair client;
   const Bytes hello = small_hello();
-  h.accept(client);  // its first read found nothing: it now waits for the poller
+  h.accept(client);  // nothing read yet: it waits for the poller
   client.push(hello);
   REQUIRE(client.sent == hello.size());
   // The worker is busy elsewhere past the hello timeout: the next wake-up finds both the hello and the

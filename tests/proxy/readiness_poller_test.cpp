@@ -97,13 +97,31 @@ TEST_CASE("poller: a socket that joins during a turn is reported in that turn, n
   REQUIRE(poller->watch(first.b, one, 1).ok());
   turn(*poller);  // the joining report (writable)
   REQUIRE(one->calls.size() == 1);
-  one->on_call = [&] { REQUIRE(poller->watch(joining.b, two, 2).ok()); };
+  one->on_call = [&] {
+    REQUIRE(poller->watch(joining.b, two, 2, ReadinessPoller::FirstReport::this_turn).ok());
+  };
   REQUIRE(::send(first.a, "x", 1, 0) == 1);
   // One turn wakes for `first` and must also deliver the socket that joined meanwhile before it returns.
   CHECK(poller->turn(1000) == 2);
   REQUIRE(one->calls.size() == 2);
   REQUIRE(two->calls.size() == 1);
   CHECK(two->calls[0].tag == 2);
+  CHECK((two->calls[0].events & EPOLLOUT) != 0);
+}
+
+TEST_CASE("poller: by default a socket that joins during a turn is reported on the next turn") {
+  // As an accepted client: no extra epoll_wait for a socket that is rarely ready yet.
+  auto poller = ReadinessPoller::create().value();
+  SocketPair first, joining;
+  auto one = std::make_shared<Recorder>(), two = std::make_shared<Recorder>();
+  REQUIRE(poller->watch(first.b, one, 1).ok());
+  turn(*poller);
+  one->on_call = [&] { REQUIRE(poller->watch(joining.b, two, 2).ok()); };
+  REQUIRE(::send(first.a, "x", 1, 0) == 1);
+  CHECK(poller->turn(1000) == 1);
+  CHECK(two->calls.empty());
+  CHECK(poller->turn(1000) == 1);
+  REQUIRE(two->calls.size() == 1);
   CHECK((two->calls[0].events & EPOLLOUT) != 0);
 }
 
