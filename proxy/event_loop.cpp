@@ -135,7 +135,11 @@ std::size_t EventLoop::run_one_turn(int timeout_ms) {
 // Descriptors first, then expired timers (as nginx orders them): a hello that arrived while the worker was
 // busy past its deadline still counts.
 std::size_t EventLoop::turn(std::optional<Clock::time_point> wait_until) {
-  discarded_.clear();
+  if (!discarded_.empty()) {
+    // Moved out first: a callback's destructor may cancel another timer, adding to discarded_.
+    auto dropped = std::move(discarded_);
+    discarded_.clear();
+  }
   std::size_t calls = poller_->turn(timeout_ms(wait_until));
   calls += fire_due_timers();
   calls += run_posted();
@@ -150,11 +154,9 @@ std::size_t EventLoop::run_posted() {
   work.swap(posted_);
   for (auto& w : work) w();
   const std::size_t n = work.size();
+  work.clear();  // the callbacks' destructors may post
   // Keep the larger buffer for the next turn's posts instead of allocating again.
-  if (posted_.empty()) {
-    work.clear();
-    posted_.swap(work);
-  }
+  if (posted_.empty()) posted_.swap(work);
   return n;
 }
 

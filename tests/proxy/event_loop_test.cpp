@@ -8,6 +8,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -160,4 +161,42 @@ TEST_CASE("loop: shut_down() releases queued work, timer callbacks and listeners
   CHECK(loop->poller().watched() == 1);  // the loop's own eventfd
   ::close(fds[0]);
   ::close(fds[1]);
+}
+
+namespace {
+// Runs `on_destroy` from its destructor: a callback that owns one acts when the loop lets go of it.
+struct OnDestroy {
+  std::function<void()> on_destroy;
+  ~OnDestroy() { on_destroy(); }
+};
+}  // namespace
+
+TEST_CASE("loop: work posted by a callback's destructor is neither lost nor run inside the destruction") {
+  auto loop = EventLoop::create().value();
+  bool later_ran = false;
+  {
+    auto poster = std::make_shared<OnDestroy>([&] { loop->post([&] { later_ran = true; }); });
+    loop->post([poster] {});
+  }
+  loop->run_one_turn(0);  // runs the work, then releases it: its destructor posts
+  CHECK_FALSE(later_ran);
+  loop->run_one_turn(0);
+  CHECK(later_ran);
+}
+
+TEST_CASE("loop: a released callback may cancel another timer; that one never fires and is released too") {
+  auto loop = EventLoop::create().value();
+  int destroyed = 0;
+  bool second_fired = false;
+  LoopTimer first(*loop), second(*loop);
+  {
+    auto witness = std::make_shared<Witness>(&destroyed);
+    second.arm_after(20ms, [witness, &second_fired] { second_fired = true; });
+    auto canceller = std::make_shared<OnDestroy>([&] { second.cancel(); });
+    first.arm_after(1h, [canceller] {});
+  }
+  first.cancel();
+  loop->run_for(100ms);
+  CHECK_FALSE(second_fired);
+  CHECK(destroyed == 1);
 }
