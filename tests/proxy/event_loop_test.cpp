@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "proxy/event_loop.hpp"
@@ -29,8 +30,11 @@ struct Recorder : ReadinessPoller::Listener {
 
 // Counts its destruction: lets a test see when a callback (and what it owns) is released.
 struct Witness {
-  int* destroyed;
+  explicit Witness(int* d) : destroyed(d) {}
   ~Witness() { ++*destroyed; }
+  Witness(const Witness&) = delete;
+  Witness& operator=(const Witness&) = delete;
+  int* destroyed;
 };
 
 }  // namespace
@@ -166,8 +170,11 @@ TEST_CASE("loop: shut_down() releases queued work, timer callbacks and listeners
 namespace {
 // Runs `on_destroy` from its destructor: a callback that owns one acts when the loop lets go of it.
 struct OnDestroy {
-  std::function<void()> on_destroy;
+  explicit OnDestroy(std::function<void()> f) : on_destroy(std::move(f)) {}
   ~OnDestroy() { on_destroy(); }
+  OnDestroy(const OnDestroy&) = delete;
+  OnDestroy& operator=(const OnDestroy&) = delete;
+  std::function<void()> on_destroy;
 };
 }  // namespace
 
