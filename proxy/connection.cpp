@@ -88,7 +88,7 @@ void Connection::start() {
     source_ = embed_ipv4(*cfg.nat46_prefix, *v4).value();
     record_->src = source_->to_string();
   }
-  auto token = ctx_.poller->watch(client_.fd, shared_from_this(), kClientTag);
+  auto token = ctx_.loop.poller().watch(client_.fd, shared_from_this(), kClientTag);
   if (!token) return finish("refused", "client_error:" + token.error().message);
   client_.token = *token;
   // No read yet: the hello rarely comes with the handshake's last ACK, and joining reports the socket on the
@@ -343,7 +343,7 @@ void Connection::connect_next() {
   }
   backend_ = Socket{.fd = *fd};
   auto token =
-      ctx_.poller->watch(*fd, shared_from_this(), kBackendTag, ReadinessPoller::FirstReport::this_turn);
+      ctx_.loop.poller().watch(*fd, shared_from_this(), kBackendTag, ReadinessPoller::FirstReport::this_turn);
   if (!token) {
     last_connect_error_ = token.error().message;
     close_backend();
@@ -460,19 +460,19 @@ void Connection::start_relay() {
   };
   const WatchedSocket client = handed(client_);
   const WatchedSocket backend = handed(backend_);
-  auto relay = std::make_shared<Relay>(
-      client, backend, *ctx_.poller, ctx_.pipes, ctx_.loop, runtime_->config.idle_timeout,
-      [record = record_, &live = ctx_.live, slot = slot_](const RelayResult& r) {
-        live.remove(slot);
-        record->log(r.stopped ? "stopped" : "relayed", r.outcome, r);
-      });
+  auto relay =
+      std::make_shared<Relay>(client, backend, ctx_.pipes, ctx_.loop, runtime_->config.idle_timeout,
+                              [record = record_, &live = ctx_.live, slot = slot_](const RelayResult& r) {
+                                live.remove(slot);
+                                record->log(r.stopped ? "stopped" : "relayed", r.outcome, r);
+                              });
   ctx_.live.replace(slot_, relay);
   relay->start();
 }
 
 void Connection::close_socket(Socket& s) {
-  if (s.token) ctx_.poller->forget(*s.token);  // no more calls, also for events already collected
-  if (s.fd >= 0) ::close(s.fd);                // which takes it out of the set
+  if (s.token) ctx_.loop.poller().forget(*s.token);  // no more calls, also for events already collected
+  if (s.fd >= 0) ::close(s.fd);                      // which takes it out of the set
   s = Socket{};
 }
 

@@ -69,11 +69,10 @@ class EventLoop {
 
   void run();                       // until stop()
   void run_for(Clock::duration d);  // until stop() or `d` has passed
-  std::size_t run_one_turn(
-      int timeout_ms);  // one turn, waiting at most timeout_ms for descriptors; the calls made
-  void stop();          // from any thread: run() returns after the current turn
+  // One turn, waiting at most timeout_ms for descriptors; returns the calls made.
+  std::size_t run_one_turn(int timeout_ms);
+  void stop();  // from any thread: run() returns after the current turn
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
-  void restart() { stopped_.store(false, std::memory_order_release); }
 
   // Destroys the work still queued, the callbacks of armed timers and the poller's listeners without
   // running them (what they own is released, as when an io_context is destroyed). The loop stays usable for

@@ -77,6 +77,10 @@ Result<ReadinessPoller::Token> ReadinessPoller::add(int fd, std::uint32_t events
 }
 
 bool ReadinessPoller::set_level_events(Token token, int fd, std::uint32_t events) {
+  return modify(token, fd, events);
+}
+
+bool ReadinessPoller::modify(Token token, int fd, std::uint32_t events) {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = token;
@@ -104,10 +108,7 @@ void ReadinessPoller::unwatch(Token token, int fd) {
 }
 
 bool ReadinessPoller::want_input(Token token, int fd, bool wanted) {
-  epoll_event ev{};
-  ev.events = wanted ? EPOLLIN | kOutputAndClose : kOutputAndClose;
-  ev.data.u64 = token;
-  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+  return modify(token, fd, wanted ? EPOLLIN | kOutputAndClose : kOutputAndClose);
 }
 
 void ReadinessPoller::forget(Token token) {

@@ -52,8 +52,9 @@ class ReadinessPoller {
   // not be duplicated (dup, fork): closing it is what removes it from the set.
   Result<Token> watch(int fd, std::shared_ptr<Listener> listener, std::uint32_t tag,
                       FirstReport first = FirstReport::next_turn);
-  // A socket that someone else reads and writes (c-ares): level-triggered, for exactly `events` (EPOLLIN,
-  // EPOLLOUT), changed with set_level_events(); reported on every turn while they hold.
+  // Level-triggered, for exactly `events` (EPOLLIN, EPOLLOUT; 0 for none but errors), changed with
+  // set_level_events(): reported on every turn while they hold. For a socket someone else reads (c-ares)
+  // or one whose reports may be left pending (a listener).
   Result<Token> watch_level(int fd, std::uint32_t events, std::shared_ptr<Listener> listener,
                             std::uint32_t tag);
   bool set_level_events(Token token, int fd, std::uint32_t events);
@@ -78,7 +79,7 @@ class ReadinessPoller {
   // For a loop going away: forgets every token but `keep`, dropping the listeners (and what they own).
   void forget_all_except(Token keep);
   std::uint64_t turns() const { return turns_; }  // turn() calls so far
-  int descriptor() const { return epoll_fd_; }  // for tests that read the kernel's view of the set
+  int descriptor() const { return epoll_fd_; }    // for tests that read the kernel's view of the set
   std::size_t watched() const { return entries_.size() - free_.size(); }
 
  private:
@@ -89,7 +90,8 @@ class ReadinessPoller {
   };
 
   explicit ReadinessPoller(int epoll_fd) : epoll_fd_(epoll_fd) {}
-  Entry* live_entry(Token token);  // nullptr once forgotten
+  Entry* live_entry(Token token);                          // nullptr once forgotten
+  bool modify(Token token, int fd, std::uint32_t events);  // EPOLL_CTL_MOD
   Result<Token> add(int fd, std::uint32_t events, std::shared_ptr<Listener> listener, std::uint32_t tag,
                     FirstReport first);
 

@@ -33,11 +33,11 @@ void close_pipe(Pipe& p) {
 }
 }  // namespace
 
-Relay::Relay(const WatchedSocket& client, const WatchedSocket& backend, ReadinessPoller& poller,
-             PipePool& pipes, EventLoop& loop, std::chrono::milliseconds idle_timeout, Done done)
+Relay::Relay(const WatchedSocket& client, const WatchedSocket& backend, PipePool& pipes, EventLoop& loop,
+             std::chrono::milliseconds idle_timeout, Done done)
     : client_{.fd = client.fd, .name = "client", .ready = client.ready, .token = client.token},
       backend_{.fd = backend.fd, .name = "backend", .ready = backend.ready, .token = backend.token},
-      poller_(poller),
+      poller_(loop.poller()),
       pipes_(pipes),
       loop_(loop),
       idle_timeout_(idle_timeout),

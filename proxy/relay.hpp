@@ -45,8 +45,8 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
   using Done = std::function<void(const RelayResult&)>;
 
   // start() takes the sockets' tokens over from their current listener.
-  Relay(const WatchedSocket& client, const WatchedSocket& backend, ReadinessPoller& poller, PipePool& pipes,
-        EventLoop& loop, std::chrono::milliseconds idle_timeout, Done done);
+  Relay(const WatchedSocket& client, const WatchedSocket& backend, PipePool& pipes, EventLoop& loop,
+        std::chrono::milliseconds idle_timeout, Done done);
   ~Relay() override;
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;
@@ -93,7 +93,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
   void arm_idle_timer();
 
   Side client_, backend_;
-  ReadinessPoller& poller_;
+  ReadinessPoller& poller_;  // loop_'s
   PipePool& pipes_;
   EventLoop& loop_;
   std::chrono::milliseconds idle_timeout_;

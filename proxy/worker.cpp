@@ -38,7 +38,6 @@ Worker::Worker(unsigned index, std::unique_ptr<EventLoop> loop, std::shared_ptr<
            .runtime = std::move(runtime),
            .resolver = nullptr,
            .pipes = {},
-           .poller = &loop_->poller(),
            .active = active,
            .live = {}} {}
 

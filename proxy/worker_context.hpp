@@ -10,7 +10,6 @@
 #include "proxy/event_loop.hpp"
 #include "proxy/live_connections.hpp"
 #include "proxy/pipe_pool.hpp"
-#include "proxy/readiness_poller.hpp"
 #include "proxy/resolver.hpp"
 
 namespace sixgate::proxy {
@@ -28,7 +27,6 @@ struct WorkerContext {
   std::shared_ptr<const RuntimeConfig> runtime;
   std::shared_ptr<Resolver> resolver;
   PipePool pipes;
-  ReadinessPoller* poller;  // loop's, for every socket of the worker's connections
   std::atomic<std::size_t>& active;
   LiveConnections live;
 };

@@ -104,8 +104,8 @@ struct Harness {
     auto parsed = parse_proxy_args({"-listen", "tcp:5432", "-mode", "unix", "-unix-directory", dir.path(),
                                     "--connect-timeout", connect_timeout, "--hello-timeout", hello_timeout});
     REQUIRE(parsed.ok());
-    ctx.reset(new WorkerContext{
-        *loop, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, &loop->poller(), active, {}});
+    ctx.reset(
+        new WorkerContext{*loop, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, active, {}});
   }
   // A connection from 192.0.2.2:40000 on `client`'s inner end.
   void accept(ClientPair& client) {

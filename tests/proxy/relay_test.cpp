@@ -134,9 +134,8 @@ struct RelayRig {
                     Transport transport = Transport::unix_stream)
       : client(transport),
         backend(transport),
-        relay(std::make_shared<Relay>(join(*poller, client.inner), join(*poller, backend.inner), *poller,
-                                      pipes, *loop, idle_timeout,
-                                      [this](const RelayResult& r) { result = r; })) {}
+        relay(std::make_shared<Relay>(join(*poller, client.inner), join(*poller, backend.inner), pipes, *loop,
+                                      idle_timeout, [this](const RelayResult& r) { result = r; })) {}
   void wait_for_end() {
     run_until(*loop, [&] { return result.has_value(); });
   }
