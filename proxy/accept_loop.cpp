@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "proxy/sockets.hpp"
 
 namespace sixgate::proxy {
 
@@ -80,6 +81,7 @@ void AcceptLoop::accept_some(int at_most) {
       return back_off(err);
     }
     delay_ = std::chrono::milliseconds(0);
+    if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) delay_acks_until_reply(fd);
     accepted_(fd, peer);
   }
   // More may be queued: the listener is reported again on the next turn.

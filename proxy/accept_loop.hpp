@@ -7,7 +7,8 @@
 // kAcceptsPerTurn, so a flood cannot starve established connections. Errors that concern one connection (it
 // was reset before accept) are skipped; errors that would fail again at once (EMFILE, ENFILE, ENOBUFS,
 // ENOMEM) stop accepting for a back-off that doubles up to a second, logged once when the trouble starts;
-// meanwhile the listener's reports are off, and its end tries again by itself.
+// meanwhile the listener's reports are off, and its end tries again by itself. A TCP connection is handed on
+// with delayed ACKs (delay_acks_until_reply).
 #include <sys/socket.h>
 
 #include <chrono>

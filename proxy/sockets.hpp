@@ -33,11 +33,19 @@ Endpoint endpoint(const Ipv6Address& a, std::uint16_t port);
 Endpoint endpoint(const Ipv4Address& a, std::uint16_t port);
 Result<Endpoint> unix_endpoint(const std::string& path);
 
-// A non-blocking socket for `to` with connect(2) started (done, or EINPROGRESS). With `source`, it is bound
-// to that address first: IPV6_FREEBIND lets it bind an address that is only routed locally (the NAT46 /96 on
-// lo, no capability needed), IP_BIND_ADDRESS_NO_PORT defers the port choice to connect() so the 4-tuple, not
-// the source port alone, must be unique: thousands of connections from one client IPv4 work.
+// A non-blocking socket for `to` with connect(2) started (done, or EINPROGRESS); over TCP its handshake's
+// last ACK waits for the first bytes sent (TCP_QUICKACK off). With `source`, it is bound to that address
+// first: IPV6_FREEBIND lets it bind an address that is only routed locally (the NAT46 /96 on lo, no
+// capability needed), IP_BIND_ADDRESS_NO_PORT defers the port choice to connect() so the 4-tuple, not the
+// source port alone, must be unique: thousands of connections from one client IPv4 work.
 Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& source);
+
+// An accepted TCP connection's ACKs wait (up to the kernel's delayed-ACK time, ~40 ms) for data going back
+// instead of leaving at once: what a client sends here is answered (the backend's ServerHello, the 'S' to an
+// SSLRequest), so the ACK rides on the answer, one packet fewer each time. Linux does not copy the mode from
+// the listener, hence once per connection. False when the option cannot be set (not TCP): then ACKs just
+// leave at once, as before.
+bool delay_acks_until_reply(int fd);
 
 // The pending error of a socket whose connect() finished (0 = connected).
 int connect_result(int fd);

@@ -2,6 +2,7 @@
 // announced them all, and running out of descriptors backs off (logged once) instead of spinning or stalling.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -149,4 +150,19 @@ TEST_CASE("accept loop: out of descriptors, it backs off, logs once, and accepts
   f.connect_client();
   CHECK(f.run_until([&] { return f.accepted.size() == 3; }, std::chrono::seconds(3)));
   CHECK(f.log.count("accept_failed") == 1);
+}
+
+TEST_CASE("accept loop: a TCP connection is handed on with its ACKs delayed until a reply") {
+  Fixture f;
+  f.connect_client();
+  REQUIRE(f.run_until([&] { return !f.accepted.empty(); }, std::chrono::seconds(5)));
+  // TCP_QUICKACK reads 1 while ACKs leave at once (the client's socket, untouched) and 0 once they wait.
+  auto quickack = [](int fd) {
+    int on = -1;
+    socklen_t len = sizeof on;
+    REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, &len) == 0);
+    return on;
+  };
+  CHECK(quickack(f.clients[0]) == 1);
+  CHECK(quickack(f.accepted[0]) == 0);
 }
