@@ -156,7 +156,13 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
   const bool without_pipes = GENERATE(false, true);
   const auto transport = GENERATE(Transport::unix_stream, Transport::tcp_loopback);
   RelayRig rig(std::chrono::milliseconds(0), transport);
-  auto& [loop, poller, client, backend, pipes, result, relay] = rig;
+  // Named references, not a structured binding: the lambdas below capture them (clang before 16 cannot).
+  auto& loop = rig.loop;
+  auto& client = rig.client;
+  auto& backend = rig.backend;
+  auto& pipes = rig.pipes;
+  auto& result = rig.result;
+  auto& relay = rig.relay;
   std::optional<NoNewDescriptors> no_new_descriptors;
   if (without_pipes) no_new_descriptors.emplace();
   relay->start();
@@ -300,7 +306,13 @@ TEST_CASE("relay: a source parked while its destination is full wakes the relay 
   // arriving bytes do not wake it for nothing; once the backend has taken everything, input must be reported
   // again, or a few bytes from the client would never be noticed.
   RelayRig rig(std::chrono::milliseconds(0), Transport::tcp_loopback);
-  auto& [loop, poller, client, backend, pipes, result, relay] = rig;
+  // Named references, not a structured binding: the lambdas below capture them (clang before 16 cannot).
+  auto& loop = rig.loop;
+  auto& poller = rig.poller;
+  auto& client = rig.client;
+  auto& backend = rig.backend;
+  auto& result = rig.result;
+  auto& relay = rig.relay;
   relay->start();
   const std::string block(65536, 'b');
   std::uint64_t sent = 0;
