@@ -81,6 +81,7 @@ void AcceptLoop::accept_some(int at_most) {
       return back_off(err);
     }
     delay_ = std::chrono::milliseconds(0);
+    // Best effort: failing only costs the packets it saves.
     if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) delay_acks_until_reply(fd);
     accepted_(fd, peer);
   }

@@ -166,13 +166,13 @@ Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& 
   int family = to.address.ss_family;
   int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return sys_error("socket");
-  // TCP_QUICKACK off before connect: the handshake's last ACK then rides on the first bytes we send, which
-  // always follow at once (the replayed hello, an SSLRequest or a PROXY header). The kernel leaves the mode
-  // by itself once a delayed ACK finds nothing to ride on.
-  if (family != AF_UNIX)
-    if (const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"},
-                                              {IPPROTO_TCP, TCP_QUICKACK, 0, "TCP_QUICKACK=0"}}))
+  if (family != AF_UNIX) {
+    if (const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}}))
       return close_with(fd, sys_error(bad));
+    // Before connect: the handshake's last ACK then rides on the first bytes we send, which always follow
+    // at once (the replayed hello, an SSLRequest or a PROXY header). Best effort, as it only saves a packet.
+    delay_acks_until_reply(fd);
+  }
   if (source) {
     // Without FREEBIND the bind below fails unless the /96 is routed to lo; without BIND_ADDRESS_NO_PORT
     // every connection from one client would need its own source port. Either missing is an error.

@@ -40,11 +40,12 @@ Result<Endpoint> unix_endpoint(const std::string& path);
 // source port alone, must be unique: thousands of connections from one client IPv4 work.
 Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& source);
 
-// An accepted TCP connection's ACKs wait (up to the kernel's delayed-ACK time, ~40 ms) for data going back
-// instead of leaving at once: what a client sends here is answered (the backend's ServerHello, the 'S' to an
-// SSLRequest), so the ACK rides on the answer, one packet fewer each time. Linux does not copy the mode from
-// the listener, hence once per connection. False when the option cannot be set (not TCP): then ACKs just
-// leave at once, as before.
+// The connection's ACKs wait (up to the kernel's delayed-ACK time, ~40 ms) for data going back instead of
+// leaving at once (TCP_QUICKACK off): what a client sends here is answered (the backend's ServerHello, the
+// 'S' to an SSLRequest), so the ACK rides on the answer, one packet fewer each time. Linux does not copy the
+// mode from a listener to its accepted sockets, hence once per connection. The kernel leaves the mode by
+// itself when a delayed ACK finds nothing to ride on. False when the option cannot be set (not TCP): then
+// ACKs just leave at once, as before.
 bool delay_acks_until_reply(int fd);
 
 // The pending error of a socket whose connect() finished (0 = connected).
