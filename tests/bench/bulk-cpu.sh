@@ -24,13 +24,7 @@ for _ in $(seq 1 "$rounds"); do
     (cd "$bench" && RUN=$run OUT=$run/out REPS=1 TESTS=bulk1 PEERS="direct $peer" PROXY_NAME=sixgate \
       ./run-peers.sh >"$run/block.log" 2>&1) &
     harness=$!
-    pids=""
-    for _ in $(seq 1 1200); do  # bounded: 60 s for the paired direct download and the peer to start
-      pids=$(px_pids "$pattern")
-      [ -n "$pids" ] && break
-      sleep 0.05
-    done
-    [ -n "$pids" ] || { echo "$peer: no process matching '$pattern' in namespace px" >&2; wait $harness; exit 1; }
+    pids=$(await_px_pids "$pattern") || { wait $harness; exit 1; }
     perf stat -x, -e task-clock -p "$pids" -o "$run/perf.txt" &  # ends when the peer's processes do
     counter=$!
     wait $harness || { echo "$peer: harness failed, see $run/block.log" >&2; exit 1; }

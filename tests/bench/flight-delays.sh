@@ -14,13 +14,7 @@ run=${RUN:-/tmp/sixgate-flight-delays}
 (cd "$bench" && RUN=$run OUT=$run/out REPS=1 TESTS=lat PEERS="direct $peer" PROXY_NAME=sixgate \
   ./run-peers.sh >"$run.log" 2>&1) &
 harness=$!
-started=""
-for _ in $(seq 1 1200); do  # bounded: 60 s for the paired direct sample and the peer to start
-  started=$(px_pids "$pattern")
-  [ -n "$started" ] && break
-  sleep 0.05
-done
-[ -n "$started" ] || { echo "no process matching '$pattern' in namespace px" >&2; wait $harness; exit 1; }
+await_px_pids "$pattern" >/dev/null || { wait $harness; exit 1; }
 ip netns exec px python3 "$here/packet-times.py" "$out" &
 sniffer=$!
 wait $harness
