@@ -37,7 +37,6 @@ Relay::Relay(const WatchedSocket& client, const WatchedSocket& backend, PipePool
              std::chrono::milliseconds idle_timeout, Done done)
     : client_{.fd = client.fd, .name = "client", .ready = client.ready, .token = client.token},
       backend_{.fd = backend.fd, .name = "backend", .ready = backend.ready, .token = backend.token},
-      poller_(loop.poller()),
       pipes_(pipes),
       loop_(loop),
       idle_timeout_(idle_timeout),
@@ -60,8 +59,8 @@ Relay::~Relay() {
 void Relay::start() {
   last_activity_ = std::chrono::steady_clock::now();
   arm_idle_timer();
-  poller_.hand_over(client_.token, shared_from_this(), kClientTag);
-  poller_.hand_over(backend_.token, shared_from_this(), kBackendTag);
+  loop_.poller().hand_over(client_.token, shared_from_this(), kClientTag);
+  loop_.poller().hand_over(backend_.token, shared_from_this(), kBackendTag);
   // What the sockets' previous listener knew to be ready raises no new edge.
   pump(up_);
   pump(down_);
@@ -260,11 +259,11 @@ Relay::Step Relay::end_of_direction(Direction& d) {
 // an error; a failed unpark would lose those bytes.
 bool Relay::settle(Direction& d) {
   if (d.holding()) {
-    if (!d.eof && !d.src_parked) d.src_parked = poller_.want_input(d.src->token, d.src->fd, false);
+    if (!d.eof && !d.src_parked) d.src_parked = loop_.poller().want_input(d.src->token, d.src->fd, false);
     return false;
   }
   if (!d.src_parked) return false;
-  if (!poller_.want_input(d.src->token, d.src->fd, true)) {
+  if (!loop_.poller().want_input(d.src->token, d.src->fd, true)) {
     fail(*d.src, errno);
     return false;
   }
@@ -297,7 +296,7 @@ void Relay::finish(const std::string& outcome, bool stopped) {
     }
   }
   for (Side* s : {&client_, &backend_}) {
-    poller_.forget(s->token);
+    loop_.poller().forget(s->token);
     ::close(s->fd);  // leaves the poller's set with it
     s->fd = -1;
   }

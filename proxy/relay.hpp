@@ -38,8 +38,8 @@ struct WatchedSocket {
   Readiness ready{};
 };
 
-// Takes ownership of both sockets, which must be connected, non-blocking stream sockets in `poller`'s set
-// that no one else holds (not registered with an io_context, not duplicated).
+// Takes ownership of both sockets, which must be connected, non-blocking stream sockets in the set of
+// `loop`'s poller that no one else holds (not registered with an io_context, not duplicated).
 class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, public ReadinessPoller::Listener {
  public:
   using Done = std::function<void(const RelayResult&)>;
@@ -93,7 +93,6 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
   void arm_idle_timer();
 
   Side client_, backend_;
-  ReadinessPoller& poller_;  // loop_'s
   PipePool& pipes_;
   EventLoop& loop_;
   std::chrono::milliseconds idle_timeout_;

@@ -43,32 +43,6 @@ TEST_CASE("a connect without a source starts on a non-blocking socket") {
   ::close(listener);
 }
 
-TEST_CASE("an accepted socket inherits TCP_NODELAY from the listener") {
-  // The accept loop does not set it per connection; this is the kernel behaviour it relies on.
-  ListenSpec spec;
-  spec.address = "127.0.0.1";
-  spec.text = "tcp:127.0.0.1:0";
-  auto listener = open_listener(spec);
-  REQUIRE(listener.ok());
-  sockaddr_in a{};
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(*listener, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  auto client =
-      start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), ntohs(a.sin_port)), std::nullopt);
-  REQUIRE(client.ok());
-  pollfd in{*listener, POLLIN, 0};
-  REQUIRE(::poll(&in, 1, 5000) == 1);
-  int accepted = ::accept4(*listener, nullptr, nullptr, SOCK_CLOEXEC);
-  REQUIRE(accepted >= 0);
-  int nodelay = 0;
-  len = sizeof nodelay;
-  REQUIRE(::getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == 0);
-  CHECK(nodelay == 1);
-  ::close(accepted);
-  ::close(*client);
-  ::close(*listener);
-}
-
 namespace {
 // A loopback listener on an ephemeral port; connections wait in its queue until accepted.
 struct LoopbackListener {
@@ -107,6 +81,20 @@ std::uint32_t segments_sent(int fd) {
 // test stalled that long (a loaded sanitizer run) sees it sent and cannot tell, so it says so and skips.
 constexpr auto kAckHoldsAtLeast = std::chrono::milliseconds(35);
 }  // namespace
+
+TEST_CASE("an accepted socket inherits TCP_NODELAY from the listener") {
+  // The accept loop does not set it per connection; this is the kernel behaviour it relies on.
+  LoopbackListener listener;
+  auto client = start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), listener.port), std::nullopt);
+  REQUIRE(client.ok());
+  const int accepted = listener.accept_one();
+  int nodelay = 0;
+  socklen_t len = sizeof nodelay;
+  REQUIRE(::getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == 0);
+  CHECK(nodelay == 1);
+  ::close(accepted);
+  ::close(*client);
+}
 
 TEST_CASE("a backend connection's last handshake ACK rides on the first bytes sent") {
   LoopbackListener listener;
