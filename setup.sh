@@ -24,7 +24,7 @@ packages=(
   iproute2 iputils-ping wireguard-go wireguard-tools dnsmasq-base radvd openssl python3 curl procps psmisc
 )
 if [ "$bench" = 1 ]; then
-  packages+=(nginx libnginx-mod-stream haproxy sniproxy wrk)
+  packages+=(nginx libnginx-mod-stream haproxy sniproxy wrk linux-perf)  # perf: count-syscalls.sh, bulk-cpu.sh
 fi
 
 missing=()
