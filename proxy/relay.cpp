@@ -127,6 +127,7 @@ Relay::Step Relay::step_splice(Direction& d) {
       d.in_pipe += static_cast<std::size_t>(n);
       d.bytes += static_cast<std::uint64_t>(n);
       progress = true;
+      if (static_cast<std::size_t>(n) < room && d.src->ready.peer_closed) d.fin_behind = true;
       if (static_cast<std::size_t>(n) < std::min(room, kSmallFlight) && !d.src->ready.peer_closed)
         d.src->ready.readable = false;
     } else if (n == 0) {
@@ -147,8 +148,8 @@ Relay::Step Relay::step_splice(Direction& d) {
     }
   }
   if (d.in_pipe > 0 && d.dst->ready.writable) {
-    ssize_t n =
-        ::splice(d.pipe->read_end, nullptr, d.dst->fd, nullptr, d.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    ssize_t n = ::splice(d.pipe->read_end, nullptr, d.dst->fd, nullptr, d.in_pipe,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK | more_flag(d, SPLICE_F_MORE));
     if (n > 0) {
       d.in_pipe -= static_cast<std::size_t>(n);
       progress = true;
@@ -196,7 +197,12 @@ Relay::Step Relay::step_copy(Direction& d) {
   }
   const auto got = static_cast<std::size_t>(n);
   d.bytes += got;
-  if (got < sizeof flight && !d.src->ready.peer_closed) d.src->ready.readable = false;
+  if (got < sizeof flight) {
+    if (d.src->ready.peer_closed)
+      d.fin_behind = true;
+    else
+      d.src->ready.readable = false;
+  }
   if (got == sizeof flight && d.mode == Mode::copy) d.mode = Mode::bulk;
   std::size_t sent = 0;
   if (d.dst->ready.writable) {
@@ -230,7 +236,7 @@ Relay::Step Relay::send_held(Direction& d) {
 // What the destination took: 0 when it is full (then it counts as not writable) or the call was interrupted;
 // nullopt when the send failed, after ending the relay.
 std::optional<std::size_t> Relay::send_to_destination(Direction& d, const char* data, std::size_t size) {
-  ssize_t n = ::send(d.dst->fd, data, size, MSG_NOSIGNAL);
+  ssize_t n = ::send(d.dst->fd, data, size, MSG_NOSIGNAL | more_flag(d, MSG_MORE));
   if (n > 0) return static_cast<std::size_t>(n);
   if (n < 0 && errno == EAGAIN) {
     d.dst->ready.writable = false;

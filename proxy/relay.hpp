@@ -76,6 +76,11 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
     std::size_t held_start = 0, held_end = 0;
     std::uint64_t bytes = 0;
     bool eof = false, finished = false;
+    // The source's FIN has come and a read stopped short of what it asked for: the reads ahead reach EOF
+    // without waiting for the network, and the shutdown or close that follows sends our FIN. Until then the
+    // destination holds back its last part-filled segment (MSG_MORE), so the FIN rides on it instead of
+    // costing a segment (and the peer an ACK) of its own.
+    bool fin_behind = false;
     bool src_parked = false;  // the poller does not report the source's input (see settle)
     bool holding() const { return in_pipe > 0 || held_start < held_end; }
   };
@@ -86,6 +91,7 @@ class Relay : public std::enable_shared_from_this<Relay>, public Stoppable, publ
   Step step_copy(Direction& d);
   Step send_held(Direction& d);
   std::optional<std::size_t> send_to_destination(Direction& d, const char* data, std::size_t size);
+  static int more_flag(const Direction& d, int flag) { return d.fin_behind ? flag : 0; }
   Step end_of_direction(Direction& d);
   bool settle(Direction& d);  // parks or unparks the source for the wait ahead; true: try again first
   void fail(const Side& side, int err);

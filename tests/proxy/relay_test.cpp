@@ -1,6 +1,7 @@
 // The splice relay between two socket pairs: bytes arrive unchanged both ways, half-close travels in both
 // directions, and the result counts the bytes.
 #include <fcntl.h>
+#include <linux/tcp.h>  // its tcp_info has the segment counters
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -86,6 +87,23 @@ std::string read_all_available(int fd, std::size_t want, EventLoop& loop) {
 
 void send_all(int fd, const std::string& bytes) {
   REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT) == static_cast<ssize_t>(bytes.size()));
+}
+
+std::uint32_t segments_received(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0);
+  return info.tcpi_segs_in;
+}
+
+bool read_to_eof(int fd, EventLoop& loop) {
+  bool eof = false;
+  run_until(loop, [&] {
+    char c;
+    eof = ::recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+    return eof;
+  });
+  return eof;
 }
 
 // While it lives, the process cannot open another descriptor: the soft RLIMIT_NOFILE is the lowest free one.
@@ -186,14 +204,7 @@ TEST_CASE("relay: bytes both ways, then half-close each way, then done") {
 
   // Client is done sending: the backend sees EOF, but may still answer.
   ::shutdown(client.outer, SHUT_WR);
-  bool backend_eof = false;
-  run_until(*loop, [&] {
-    char c;
-    ssize_t n = ::recv(backend.outer, &c, 1, MSG_DONTWAIT);
-    backend_eof = n == 0;
-    return backend_eof;
-  });
-  CHECK(backend_eof);
+  CHECK(read_to_eof(backend.outer, *loop));
   CHECK_FALSE(result.has_value());
 
   const std::string down = "reply after the client's half-close";
@@ -228,6 +239,25 @@ TEST_CASE("relay: bytes and EOF already waiting when the relay starts are delive
   CHECK(read_all_available(backend.outer, up.size(), *loop) == up);
   CHECK(read_all_available(client.outer, down.size(), *loop) == down);
   rig.expect_closed(up.size(), down.size());
+}
+
+TEST_CASE("relay: a last flight and the FIN behind it leave in one segment") {
+  // The sender's FIN is in before the relay reads the flight, so the relay holds the flight's segment back
+  // until the EOF it reads next has it shut down writing, and the FIN goes out on that segment. The receiving
+  // peer has sent nothing since its handshake, so every segment it receives is the relay's.
+  const bool from_client = GENERATE(true, false);
+  RelayRig rig(std::chrono::milliseconds(0), Transport::tcp_loopback);
+  Pair& sender = from_client ? rig.client : rig.backend;
+  Pair& receiver = from_client ? rig.backend : rig.client;
+  const std::string flight(517, 'h');
+  send_all(sender.outer, flight);
+  ::shutdown(sender.outer, SHUT_WR);
+  const std::uint32_t before = segments_received(receiver.outer);
+  rig.relay->start();
+  CHECK(read_all_available(receiver.outer, flight.size(), *rig.loop) == flight);
+  CHECK(read_to_eof(receiver.outer, *rig.loop));
+  CHECK(segments_received(receiver.outer) - before == 1);
+  CHECK_FALSE(rig.result.has_value());  // the other direction is still open
 }
 
 TEST_CASE("relay: small flights back and forth are each delivered without waiting for more") {
