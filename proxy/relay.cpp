@@ -1,6 +1,8 @@
 #include "proxy/relay.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,6 +32,13 @@ constexpr std::uint32_t kClientTag = 0, kBackendTag = 1;
 void close_pipe(Pipe& p) {
   ::close(p.read_end);
   ::close(p.write_end);
+}
+
+// Sends what a TCP socket holds back after MSG_MORE (setting TCP_NODELAY pushes pending frames even when
+// it is set already). Other socket types hold nothing back, so their refusal does not matter.
+void push_held_back(int fd) {
+  const int on = 1;
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 }  // namespace
 
@@ -279,6 +288,10 @@ bool Relay::settle(Direction& d) {
 }
 
 void Relay::fail(const Side& side, int err) {
+  // A direction may be holding back its last segment for a FIN that now will not be sent. Closing a socket
+  // whose peer sent bytes we did not read resets it and drops what it had not sent, so send that first.
+  for (Direction* d : {&up_, &down_})
+    if (d->fin_behind) push_held_back(d->dst->fd);
   finish(std::string(side.name) + "_error:" + std::strerror(err));
 }
 

@@ -135,8 +135,10 @@ struct ConnectionStandIn : ReadinessPoller::Listener {
   void on_ready(std::uint32_t, std::uint32_t) override { FAIL("a socket reported before the relay took it"); }
 };
 
-WatchedSocket join(ReadinessPoller& poller, int fd) {
-  return WatchedSocket{.fd = fd, .token = poller.watch(fd, std::make_shared<ConnectionStandIn>(), 0).value()};
+// `ready`: what the connection phase learnt of the socket, which the relay acts on when it starts.
+WatchedSocket join(ReadinessPoller& poller, int fd, Readiness ready = {}) {
+  return WatchedSocket{
+      .fd = fd, .token = poller.watch(fd, std::make_shared<ConnectionStandIn>(), 0).value(), .ready = ready};
 }
 
 // A relay between two socket pairs, its result kept once it ends.
@@ -149,10 +151,11 @@ struct RelayRig {
   std::shared_ptr<Relay> relay;
 
   explicit RelayRig(std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0),
-                    Transport transport = Transport::unix_stream)
+                    Transport transport = Transport::unix_stream, Readiness client_ready = {})
       : client(transport),
         backend(transport),
-        relay(std::make_shared<Relay>(join(*poller, client.inner), join(*poller, backend.inner), pipes, *loop,
+        relay(std::make_shared<Relay>(join(*poller, client.inner, client_ready), join(*poller, backend.inner),
+                                      pipes, *loop,
                                       idle_timeout, [this](const RelayResult& r) { result = r; })) {}
   void wait_for_end() {
     run_until(*loop, [&] { return result.has_value(); });
@@ -258,6 +261,28 @@ TEST_CASE("relay: a last flight and the FIN behind it leave in one segment") {
   CHECK(read_to_eof(receiver.outer, *rig.loop));
   CHECK(segments_received(receiver.outer) - before == 1);
   CHECK_FALSE(rig.result.has_value());  // the other direction is still open
+}
+
+TEST_CASE("relay: a flight held back for a FIN still leaves when its sender resets instead") {
+  // The client's bytes are read as its FIN is thought to be behind them and held back; the next read finds a
+  // reset, and the relay closes the backend socket, which has unread bytes of its own: a close that resets
+  // it. The bytes held back must have gone first. The relay starts knowing the client ready (as the
+  // connection phase would), so it reads the client before anything else.
+  Readiness client_ready;
+  client_ready.note(EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  RelayRig rig(std::chrono::milliseconds(0), Transport::tcp_loopback, client_ready);
+  const std::string request = "last words", unread = "answer nobody reads";
+  send_all(rig.backend.outer, unread);
+  send_all(rig.client.outer, request);
+  const linger reset_on_close{.l_onoff = 1, .l_linger = 0};
+  REQUIRE(::setsockopt(rig.client.outer, SOL_SOCKET, SO_LINGER, &reset_on_close, sizeof reset_on_close) == 0);
+  ::close(rig.client.outer);
+  rig.client.outer = -1;
+  rig.relay->start();
+  rig.wait_for_end();
+  REQUIRE(rig.result.has_value());
+  CHECK(rig.result->outcome.starts_with("client_error:"));
+  CHECK(read_all_available(rig.backend.outer, request.size(), *rig.loop) == request);
 }
 
 TEST_CASE("relay: small flights back and forth are each delivered without waiting for more") {
