@@ -155,8 +155,8 @@ struct RelayRig {
       : client(transport),
         backend(transport),
         relay(std::make_shared<Relay>(join(*poller, client.inner, client_ready), join(*poller, backend.inner),
-                                      pipes, *loop,
-                                      idle_timeout, [this](const RelayResult& r) { result = r; })) {}
+                                      pipes, *loop, idle_timeout,
+                                      [this](const RelayResult& r) { result = r; })) {}
   void wait_for_end() {
     run_until(*loop, [&] { return result.has_value(); });
   }
