@@ -288,10 +288,6 @@ bool Relay::settle(Direction& d) {
 }
 
 void Relay::fail(const Side& side, int err) {
-  // A direction may be holding back its last segment for a FIN that now will not be sent. Closing a socket
-  // whose peer sent bytes we did not read resets it and drops what it had not sent, so send that first.
-  for (Direction* d : {&up_, &down_})
-    if (d->fin_behind) push_held_back(d->dst->fd);
   finish(std::string(side.name) + "_error:" + std::strerror(err));
 }
 
@@ -305,6 +301,9 @@ void Relay::finish(const std::string& outcome, bool stopped) {
   auto self = shared_from_this();  // forgetting the sockets drops the poller's references
   if (idle_timer_) idle_timer_->cancel();
   for (Direction* d : {&up_, &down_}) {
+    // Ended before its EOF (an error, stop()): its last segment may be held back for a FIN it did not send.
+    // Closing a socket whose peer sent bytes we did not read resets it and drops what it had not sent.
+    if (d->fin_behind && !d->finished) push_held_back(d->dst->fd);
     if (d->pipe) {
       // A pipe with bytes left in it cannot be reused by another connection.
       if (d->in_pipe == 0)
