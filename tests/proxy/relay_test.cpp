@@ -1,7 +1,6 @@
 // The splice relay between two socket pairs: bytes arrive unchanged both ways, half-close travels in both
 // directions, and the result counts the bytes.
 #include <fcntl.h>
-#include <linux/tcp.h>  // its tcp_info has the segment counters
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -14,6 +13,7 @@
 #include <string>
 
 #include "proxy/relay.hpp"
+#include "tests/proxy/tcp_info.hpp"
 
 using namespace sixgate::proxy;
 
@@ -87,13 +87,6 @@ std::string read_all_available(int fd, std::size_t want, EventLoop& loop) {
 
 void send_all(int fd, const std::string& bytes) {
   REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT) == static_cast<ssize_t>(bytes.size()));
-}
-
-std::uint32_t segments_received(int fd) {
-  tcp_info info{};
-  socklen_t len = sizeof info;
-  REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0);
-  return info.tcpi_segs_in;
 }
 
 bool read_to_eof(int fd, EventLoop& loop) {
@@ -264,11 +257,11 @@ TEST_CASE("relay: a last flight and the FIN behind it leave in one segment") {
   const std::string flight(517, 'h');
   send_all(sender.outer, flight);
   ::shutdown(sender.outer, SHUT_WR);
-  const std::uint32_t before = segments_received(receiver.outer);
+  const std::uint32_t before = test::tcp_info_of(receiver.outer).tcpi_segs_in;
   if (!spliced) rig.relay->start();
   CHECK(read_all_available(receiver.outer, flight.size(), *rig.loop) == flight);
   CHECK(read_to_eof(receiver.outer, *rig.loop));
-  CHECK(segments_received(receiver.outer) - before == 1);
+  CHECK(test::tcp_info_of(receiver.outer).tcpi_segs_in - before == 1);
   CHECK_FALSE(rig.result.has_value());  // the other direction is still open
 }
 

@@ -2,7 +2,6 @@
 // never a silently different socket; delayed ACKs save the packets they promise.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/tcp.h>  // its tcp_info has the segment counters
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -13,9 +12,11 @@
 #include <cstdint>
 
 #include "proxy/sockets.hpp"
+#include "tests/proxy/tcp_info.hpp"
 
 using namespace sixgate;
 using namespace sixgate::proxy;
+using sixgate::proxy::test::tcp_info_of;
 
 TEST_CASE("a NAT46 source option that cannot be set is an error naming it") {
   // An IPv4 socket has no IPV6_FREEBIND: the option fails before any bind is tried.
@@ -70,13 +71,6 @@ struct LoopbackListener {
   std::uint16_t port = 0;
 };
 
-std::uint32_t segments_sent(int fd) {
-  tcp_info info{};
-  socklen_t len = sizeof info;
-  REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0);
-  return info.tcpi_segs_out;
-}
-
 // The kernel sends a delayed ACK after at most 200 ms (TCP_DELACK_MAX) and after ~40 ms once data flows; a
 // test stalled that long (a loaded sanitizer run) sees it sent and cannot tell, so it says so and skips.
 constexpr auto kAckHoldsAtLeast = std::chrono::milliseconds(35);
@@ -105,7 +99,7 @@ TEST_CASE("a backend connection's last handshake ACK rides on the first bytes se
   REQUIRE(::poll(&out, 1, 5000) == 1);
   REQUIRE(connect_result(*fd) == 0);
   REQUIRE(::send(*fd, "hello", 5, MSG_NOSIGNAL) == 5);
-  const auto sent = segments_sent(*fd);  // SYN and the data: no empty ACK between them
+  const auto sent = tcp_info_of(*fd).tcpi_segs_out;  // SYN and the data: no empty ACK between them
   if (std::chrono::steady_clock::now() - started >= kAckHoldsAtLeast)
     WARN("stalled for longer than a delayed ACK waits; not checked");
   else
@@ -124,14 +118,14 @@ TEST_CASE("an accepted connection's ACK of a request waits for the reply") {
     delayed = true;
   }
   SECTION("without it (the control), it is") {}
-  const auto before = segments_sent(server);
+  const auto before = tcp_info_of(server).tcpi_segs_out;
   const auto started = std::chrono::steady_clock::now();
   REQUIRE(::send(*client, "ping", 4, MSG_NOSIGNAL) == 4);
   char got[4];
   pollfd in{server, POLLIN, 0};
   REQUIRE(::poll(&in, 1, 5000) == 1);
   REQUIRE(::recv(server, got, sizeof got, 0) == 4);
-  const auto after = segments_sent(server);
+  const auto after = tcp_info_of(server).tcpi_segs_out;
   if (std::chrono::steady_clock::now() - started >= kAckHoldsAtLeast)
     WARN("stalled for longer than a delayed ACK waits; not checked");
   else
