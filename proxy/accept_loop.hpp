@@ -42,6 +42,7 @@ class AcceptLoop : public ReadinessPoller::Listener, public std::enable_shared_f
   void close();    // no more accepts; the listening socket is closed
   void on_ready(std::uint32_t tag, std::uint32_t events) override;
   bool backing_off() const { return waiting_; }
+  int fd() const { return fd_; }  // -1 once closed
 
  private:
   void accept_some(int at_most);

@@ -35,6 +35,9 @@ constexpr Key kKeys[] = {
     {"connect-timeout", false, false, "time allowed to connect to the backend (default 10s)"},
     {"idle-timeout", false, false, "close a relayed connection idle this long (default off)"},
     {"drain-timeout", false, false, "on SIGTERM, wait this long for connections to finish (default 10s)"},
+    {"keepalive", false, false, "TCP keepalive probes after this much silence, both legs (default 15s; off)"},
+    {"keepalive-interval", false, false, "time between keepalive probes (default 15s)"},
+    {"keepalive-count", false, false, "unanswered keepalive probes that end a connection (default 9)"},
     {"max-connections", false, false, "concurrent client connections (default 50000)"},
     {"max-hello-bytes", false, false, "largest ClientHello accepted (default 65536)"},
     {"workers", false, false, "worker threads (default: one per core)"},
@@ -188,6 +191,43 @@ Result<bool> parse_bool(std::string_view text, std::string_view what) {
   return make_error(std::string(what) + ": '" + log::bounded(text, 40) + "' is not true or false");
 }
 
+// Linux takes whole seconds up to 32767 for both times (TCP_KEEPIDLE, TCP_KEEPINTVL) and 1..127 probes.
+Result<std::chrono::seconds> parse_keepalive_time(std::string_view text, const std::string& flag) {
+  auto d = parse_duration(text);
+  if (!d) return make_error(flag + ": " + d.error().message);
+  if (d->count() % 1000 != 0 || *d < std::chrono::seconds(1) || *d > std::chrono::seconds(32767))
+    return make_error(flag + ": '" + log::bounded(text, 40) +
+                      "' is not a whole number of seconds from 1s to 32767s");
+  return std::chrono::duration_cast<std::chrono::seconds>(*d);
+}
+
+Result<std::optional<TcpKeepalive>> parse_keepalive(const std::string* idle, const std::string* interval,
+                                                    const std::string* count) {
+  TcpKeepalive k;
+  if (idle) {
+    if (auto off = parse_duration(*idle); off && off->count() == 0) {
+      if (interval || count)
+        return make_error(std::string(interval ? "-keepalive-interval" : "-keepalive-count") +
+                          " is not used with -keepalive off");
+      return std::optional<TcpKeepalive>();
+    }
+    auto t = parse_keepalive_time(*idle, "-keepalive");
+    if (!t) return t.error();
+    k.idle = *t;
+  }
+  if (interval) {
+    auto t = parse_keepalive_time(*interval, "-keepalive-interval");
+    if (!t) return t.error();
+    k.interval = *t;
+  }
+  if (count) {
+    auto n = parse_uint<int>(*count, "-keepalive-count", 1, 127);
+    if (!n) return n.error();
+    k.probes = *n;
+  }
+  return std::optional<TcpKeepalive>(k);
+}
+
 Result<ProxyConfig> build_config(const RawValues& raw) {
   ProxyConfig c;
   auto one = [&](const char* key) -> const std::string* {
@@ -298,6 +338,9 @@ Result<ProxyConfig> build_config(const RawValues& raw) {
       *out = *d;
     }
   }
+  auto keepalive = parse_keepalive(one("keepalive"), one("keepalive-interval"), one("keepalive-count"));
+  if (!keepalive) return keepalive.error();
+  c.keepalive = *keepalive;
   if (auto v = one("max-connections")) {
     auto n = parse_uint<std::size_t>(*v, "--max-connections", 1, 10'000'000);
     if (!n) return n.error();

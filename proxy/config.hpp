@@ -40,6 +40,16 @@ Result<ResolverAddress> parse_resolver(std::string_view text);
 // "10s", "500ms", "2m", "1h" or a bare number of seconds; "0" and "off" mean zero (disabled where allowed).
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 
+// TCP keepalive on both legs of a relayed connection, so a peer that vanished without a FIN or RST (power
+// loss, a NAT that forgot the mapping, a tunnel that went down) ends the relay instead of holding both
+// sockets, a --max-connections place and the backend's session for ever. The defaults are Go's, which snid
+// runs with: probes after 15 s of silence, every 15 s, given up after 9 unanswered (~2.5 min in all).
+struct TcpKeepalive {
+  std::chrono::seconds idle{15}, interval{15};
+  int probes = 9;
+  bool operator==(const TcpKeepalive&) const = default;
+};
+
 // Parsed here, implemented by the channel server.
 struct ChannelSiteConfig {
   std::string name, key_file;
@@ -72,6 +82,7 @@ struct ProxyConfig {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds idle_timeout{0};  // 0: off
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(10)};
+  std::optional<TcpKeepalive> keepalive = TcpKeepalive{};  // nullopt: off
   std::size_t max_connections = 50000;
   unsigned workers = 0;                    // 0: one per core (resolved by the caller)
   std::vector<ResolverAddress> resolvers;  // empty: /etc/resolv.conf

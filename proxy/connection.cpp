@@ -336,7 +336,7 @@ void Connection::connect_next() {
     return refuse("connect_failed:" + last_connect_error_, Alert::internal_error);
   const Endpoint& to = candidates_[next_candidate_++];
   record_->backend = to_string(to.address);
-  auto fd = start_connect(to, source_);
+  auto fd = start_connect(to, source_, runtime_->config.keepalive);
   if (!fd) {
     last_connect_error_ = fd.error().message;
     return connect_next();

@@ -34,9 +34,23 @@ Result<int> close_with(int fd, Error e) {
   return e;
 }
 
+const char* failing_keepalive_option(int fd, const std::optional<TcpKeepalive>& k) {
+  if (!k) return failing_option(fd, {{SOL_SOCKET, SO_KEEPALIVE, 0, "SO_KEEPALIVE"}});
+  return failing_option(fd,
+                        {{SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE"},
+                         {IPPROTO_TCP, TCP_KEEPIDLE, static_cast<int>(k->idle.count()), "TCP_KEEPIDLE"},
+                         {IPPROTO_TCP, TCP_KEEPINTVL, static_cast<int>(k->interval.count()), "TCP_KEEPINTVL"},
+                         {IPPROTO_TCP, TCP_KEEPCNT, k->probes, "TCP_KEEPCNT"}});
+}
+
 }  // namespace
 
-Result<int> open_listener(const ListenSpec& spec) {
+Status set_keepalive(int fd, const std::optional<TcpKeepalive>& keepalive) {
+  if (const char* bad = failing_keepalive_option(fd, keepalive)) return sys_error(bad);
+  return ok_status();
+}
+
+Result<int> open_listener(const ListenSpec& spec, const std::optional<TcpKeepalive>& keepalive) {
   if (spec.kind == ListenSpec::Kind::fd) {
     int type = 0;
     socklen_t len = sizeof type;
@@ -56,9 +70,11 @@ Result<int> open_listener(const ListenSpec& spec) {
     len = sizeof domain;
     if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
       return close_with(fd, sys_error("-listen " + spec.text + ": SO_DOMAIN"));
-    if (domain == AF_INET || domain == AF_INET6)
-      if (const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}}))
-        return close_with(fd, sys_error("-listen " + spec.text + ": " + bad));
+    if (domain == AF_INET || domain == AF_INET6) {
+      const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}});
+      if (!bad) bad = failing_keepalive_option(fd, keepalive);
+      if (bad) return close_with(fd, sys_error("-listen " + spec.text + ": " + bad));
+    }
     return fd;
   }
   bool v6 = spec.address.empty() || spec.address.find(':') != std::string::npos;
@@ -70,13 +86,15 @@ Result<int> open_listener(const ListenSpec& spec) {
   if (fd < 0) return sys_error("-listen " + spec.text + ": socket");
   // SO_REUSEPORT: every worker binds its own socket and the kernel spreads connections. TCP_NODELAY is
   // inherited by every accepted socket (small TLS flights must not wait behind Nagle on their way back to the
-  // client), which saves a setsockopt per connection. No TCP_DEFER_ACCEPT: it saves a wake-up per connection
-  // but moves the accept onto the path from the client's hello to our SYN to the backend (148 µs there with
-  // it, 88 µs without, in the bench harness; proxy/README.md).
+  // client), which saves a setsockopt per connection; so are the keepalive settings (four more). No
+  // TCP_DEFER_ACCEPT: it saves a wake-up per connection but moves the accept onto the path from the client's
+  // hello to our SYN to the backend (148 µs there with it, 88 µs without, in the bench harness;
+  // proxy/README.md).
   const char* bad = failing_option(fd, {{SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"},
                                         {SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"},
                                         {IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}});
   if (!bad && v6) bad = failing_option(fd, {{IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY=0 (dual-stack)"}});
+  if (!bad) bad = failing_keepalive_option(fd, keepalive);
   if (bad) return close_with(fd, sys_error("-listen " + spec.text + ": " + bad));
   sockaddr_storage ss{};
   socklen_t sl = 0;
@@ -162,13 +180,15 @@ Result<Endpoint> unix_endpoint(const std::string& path) {
   return e;
 }
 
-Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& source) {
+Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& source,
+                          const std::optional<TcpKeepalive>& keepalive) {
   int family = to.address.ss_family;
   int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return sys_error("socket");
   if (family != AF_UNIX) {
-    if (const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}}))
-      return close_with(fd, sys_error(bad));
+    const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}});
+    if (!bad && keepalive) bad = failing_keepalive_option(fd, keepalive);
+    if (bad) return close_with(fd, sys_error(bad));
     // Before connect: the handshake's last ACK then rides on the first bytes we send, which always follow
     // at once (the replayed hello, an SSLRequest or a PROXY header). Best effort, as it only saves a packet.
     delay_acks_until_reply(fd);

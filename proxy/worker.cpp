@@ -52,7 +52,7 @@ Status Worker::prepare() {
   if (!resolver) return resolver.error();
   ctx_.resolver = *resolver;
   for (const auto& spec : ctx_.runtime->config.listen) {
-    auto fd = open_listener(spec);
+    auto fd = open_listener(spec, ctx_.runtime->config.keepalive);
     if (!fd) return fd.error();
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
@@ -62,7 +62,10 @@ Status Worker::prepare() {
       return e;
     }
     std::string text = spec.kind == ListenSpec::Kind::fd ? spec.text : to_string(ss);
-    listeners_.push_back(Listener{.loop = nullptr, .text = text, .port = port_of(ss)});
+    listeners_.push_back(Listener{.loop = nullptr,
+                                  .text = text,
+                                  .port = port_of(ss),
+                                  .tcp = ss.ss_family == AF_INET || ss.ss_family == AF_INET6});
     listeners_.back().loop = std::make_shared<AcceptLoop>(
         *loop_, *fd, std::move(text), index_,
         [this, i = listeners_.size() - 1](int client_fd, const sockaddr_storage& peer) {
@@ -107,8 +110,20 @@ void Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) {
       }
       ctx_.resolver = *resolver;  // the old one lives on until its pending lookups are answered
     }
+    if (runtime->config.keepalive != ctx_.runtime->config.keepalive)
+      apply_keepalive(runtime->config.keepalive);
     ctx_.runtime = runtime;
   });
+}
+
+// Connections accepted from now on inherit it; open ones keep theirs.
+void Worker::apply_keepalive(const std::optional<TcpKeepalive>& keepalive) {
+  for (auto& l : listeners_) {
+    if (!l.tcp || l.loop->fd() < 0) continue;
+    if (Status s = set_keepalive(l.loop->fd(), keepalive); !s)
+      log::event(spdlog::level::err, "reload_keepalive_failed",
+                 {{"worker", index_}, {"listener", l.text}, {"error", s.error().message}});
+  }
 }
 
 std::future<std::size_t> Worker::stop_connections(std::string reason) {

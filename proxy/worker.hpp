@@ -40,8 +40,10 @@ class Worker {
     std::shared_ptr<AcceptLoop> loop;
     std::string text;
     std::uint16_t port = 0;
+    bool tcp = true;  // false: an inherited AF_UNIX listener, which has no TCP options
   };
   void on_accepted(const Listener& l, int fd, const sockaddr_storage& peer);
+  void apply_keepalive(const std::optional<TcpKeepalive>& keepalive);
 
   unsigned index_;
   std::unique_ptr<EventLoop> loop_;  // before ctx_, which borrows it, so it goes last

@@ -9,7 +9,7 @@
 # NXDOMAIN; a malformed hello (close) and a closed backend port (internal_error); a black-holed first AAAA
 # (2001:db8:1::66, routed to the backend namespace, which drops it) that leaves the second its share of the
 # connect timeout; a slow-loris client closed after the 2 s hello timeout; SIGHUP reloads (applied, refused,
-# restart-only keys named); a clean exit 0 on SIGTERM, with a connection left at the drain deadline logged as
+# restart-only keys named); TCP keepalive ending the connection of a client that vanished; a clean exit 0 on SIGTERM, with a connection left at the drain deadline logged as
 # stopped.
 set -euo pipefail
 
@@ -228,6 +228,14 @@ try:
             print("closed_after=%.2f" % (time.monotonic() - t0))
         except (socket.timeout, ssl.SSLError) as e:
             print("closed_after=%.2f (%s)" % (time.monotonic() - t0, e))
+    elif what == "vanish":  # handshake through the proxy on sys.argv[2] from 192.0.2.3, then wait for a reply
+        s = ctx.wrap_socket(socket.create_connection(("192.0.2.1", int(sys.argv[2])), timeout=15,
+                                                     source_address=("192.0.2.3", 0)), server_hostname="app.test")
+        print("handshake_done", flush=True)
+        try:
+            print("got=%r" % s.recv(100))
+        except (socket.timeout, ssl.SSLError, OSError) as e:
+            print("no_reply (%s)" % e)
     elif what == "flood":  # hold int(sys.argv[3]) connections to port sys.argv[2] open for 3 s
         held = []
         for _ in range(int(sys.argv[3])):
@@ -417,6 +425,49 @@ for _ in $(seq 1 30); do
 done
 [ $ok2 = 1 ] && pass "accepting again after EMFILE" || fail "no recovery after EMFILE: $out"
 kill -TERM "$PROXY2_PID" 2>/dev/null || true
+
+# TCP keepalive, switched on by a reload: a client that vanishes mid-connection (its address gone, so nothing
+# answers and nothing resets) ends the relay after keepalive + interval x count (1 + 1 x 2 s), and the backend
+# leg is closed with it. The instance starts with keepalive off; the reload must reach the listener, which the
+# accepted client socket inherits it from, and the backend socket, which carries its own.
+printf 'keepalive = "off"\n' >"$TMP/proxy6.toml"
+ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9446 -nat46-prefix 64:ff9b:1:: -backend-cidr 2001:db8:1::/64 \
+  -backend-port 7443 --resolver 127.0.0.1 --config "$TMP/proxy6.toml" --control-socket "$TMP/control6.sock" \
+  >"$TMP/proxy6.log" 2>&1 &
+PROXY6_PID=$!
+PIDS+=($PROXY6_PID)
+for _ in $(seq 1 50); do grep -q listening "$TMP/proxy6.log" && break; sleep 0.1; done
+printf 'keepalive = "1s"\nkeepalive-interval = "1s"\nkeepalive-count = 2\n' >"$TMP/proxy6.toml"
+kill -HUP "$PROXY6_PID"
+for _ in $(seq 1 50); do grep -q 'info reloaded' "$TMP/proxy6.log" && break; sleep 0.1; done
+ip -n "$CL" addr add 192.0.2.3/24 dev sgpxc$ID
+in_cl python3 "$TMP/client.py" vanish 9446 >"$TMP/vanish.out" 2>&1 &
+VANISH_PID=$!
+for _ in $(seq 1 50); do grep -q handshake_done "$TMP/vanish.out" && break; sleep 0.1; done
+backend_leg() { ip netns exec "$PX" ss -Htno state established | grep -F "64:ff9b:1::c000:203" || true; }
+leg=$(backend_leg)
+if grep -q handshake_done "$TMP/vanish.out" && grep -q 'timer:(keepalive,' <<<"$leg"; then
+  pass "keepalive (from a reload): the relayed connection's backend leg has its keepalive timer running"
+else
+  fail "keepalive: no handshake ($(cat "$TMP/vanish.out")) or no keepalive timer on the backend leg: '$leg'"
+fi
+ip -n "$CL" addr del 192.0.2.3/24 dev sgpxc$ID
+t0=$(date +%s%N)
+ended=0
+for _ in $(seq 1 100); do  # 10 s at most; the access line is flushed within 1 s of the end
+  grep -q 'src=64:ff9b:1::c000:203.*outcome=relayed reason="client_error:Connection timed out"' "$TMP/proxy6.log" &&
+    { ended=1; break; }
+  sleep 0.1
+done
+secs=$(awk -v t0="$t0" -v t1="$(date +%s%N)" 'BEGIN { printf "%.1f", (t1 - t0) / 1e9 }')
+if [ $ended = 1 ] && awk -v s="$secs" 'BEGIN { exit !(s >= 2.0 && s <= 6.0) }' && [ -z "$(backend_leg)" ]; then
+  pass "keepalive: a vanished client ends its connection after ${secs}s (1s + 2 x 1s, then the log flush), backend leg closed"
+else
+  fail "keepalive: vanished client: ended=$ended after ${secs}s, backend leg: '$(backend_leg)'; $(grep 'c000:203' "$TMP/proxy6.log" | tail -1)"
+fi
+kill "$VANISH_PID" 2>/dev/null || true
+wait "$VANISH_PID" 2>/dev/null || true
+kill -TERM "$PROXY6_PID" 2>/dev/null || true
 
 # -mode tcp: the backend sees the proxy's own address. -mode unix -proxy-proto: a socket file named after the
 # host (or the wildcard "*.test"), and a PROXY v2 header carrying the client's address before the hello.

@@ -23,6 +23,14 @@ std::vector<std::string> split(const std::string& line) {
   if (!cur.empty()) out.push_back(cur);
   return out;
 }
+// A minimal valid NAT46 command line, and that line with `extra` flags after it.
+const std::vector<std::string> base{"-listen",     "tcp:443",       "-nat46-prefix",
+                                    "64:ff9b:1::", "-backend-cidr", "2001:db8:1::/64"};
+Result<ProxyConfig> with(const std::vector<std::string>& extra) {
+  auto args = base;
+  args.insert(args.end(), extra.begin(), extra.end());
+  return parse_proxy_args(args);
+}
 std::string error_of(const std::string& line) {
   auto r = parse_proxy_args(split(line));
   REQUIRE_FALSE(r.ok());
@@ -241,13 +249,6 @@ TEST_CASE("a reload that changes listen, mode or nat46-prefix is refused, and re
 
 TEST_CASE(
     "access-log-flush: 1s by default, 0 writes each line; switching batching on or off needs a restart") {
-  const std::vector<std::string> base{"-listen",     "tcp:443",       "-nat46-prefix",
-                                      "64:ff9b:1::", "-backend-cidr", "2001:db8:1::/64"};
-  auto with = [&](std::vector<std::string> extra) {
-    auto args = base;
-    args.insert(args.end(), extra.begin(), extra.end());
-    return parse_proxy_args(args);
-  };
   auto batched = with({});
   REQUIRE(batched.ok());
   CHECK(batched->access_log_flush == std::chrono::seconds(1));
@@ -265,6 +266,57 @@ TEST_CASE(
   ProxyConfig applied = *each;
   keep_restart_only_values(*batched, applied);
   CHECK(applied.access_log_flush == std::chrono::seconds(1));
+}
+
+TEST_CASE("keepalive: snid's 15 s / 15 s / 9 probes by default, settable, off, and bounded as Linux is") {
+  auto defaults = with({});
+  REQUIRE(defaults.ok());
+  REQUIRE(defaults->keepalive);
+  CHECK(defaults->keepalive->idle == std::chrono::seconds(15));
+  CHECK(defaults->keepalive->interval == std::chrono::seconds(15));
+  CHECK(defaults->keepalive->probes == 9);
+
+  auto set = with({"--keepalive", "2m", "-keepalive-interval", "10", "--keepalive-count=3"});
+  REQUIRE(set.ok());
+  REQUIRE(set->keepalive);
+  CHECK(set->keepalive->idle == std::chrono::minutes(2));
+  CHECK(set->keepalive->interval == std::chrono::seconds(10));
+  CHECK(set->keepalive->probes == 3);
+
+  for (const char* off : {"off", "0"}) {
+    auto r = with({"--keepalive", off});
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->keepalive);
+  }
+  auto from_file = parse_proxy_args(base, "keepalive = \"off\"\n", "k.toml");
+  REQUIRE(from_file.ok());
+  CHECK_FALSE(from_file->keepalive);
+  auto count_from_file = parse_proxy_args(base, "keepalive-count = 5\n", "k.toml");
+  REQUIRE(count_from_file.ok());
+  CHECK(count_from_file->keepalive->probes == 5);
+
+  auto error = [&](std::vector<std::string> extra) {
+    auto r = with(std::move(extra));
+    REQUIRE_FALSE(r.ok());
+    return r.error().message;
+  };
+  CHECK_THAT(error({"--keepalive", "500ms"}), Catch::Contains("-keepalive: '500ms' is not a whole number"));
+  CHECK_THAT(error({"--keepalive", "1500ms"}), Catch::Contains("whole number of seconds"));
+  CHECK_THAT(error({"--keepalive", "10h"}), Catch::Contains("32767s"));
+  CHECK_THAT(error({"--keepalive", "soon"}), Catch::Contains("-keepalive:"));
+  CHECK_THAT(error({"--keepalive-interval", "0"}), Catch::Contains("-keepalive-interval"));
+  CHECK_THAT(error({"--keepalive-count", "0"}), Catch::Contains("-keepalive-count"));
+  CHECK_THAT(error({"--keepalive-count", "128"}), Catch::Contains("1 to 127"));
+  CHECK_THAT(error({"--keepalive", "off", "--keepalive-count", "3"}),
+             Catch::Contains("-keepalive-count is not used with -keepalive off"));
+  CHECK_THAT(error({"--keepalive", "off", "--keepalive-interval", "3s"}),
+             Catch::Contains("-keepalive-interval is not used with -keepalive off"));
+
+  // A reload applies a change: the listeners take it for the connections accepted after it.
+  auto off = with({"--keepalive", "off"});
+  const auto differences = reload_differences(*defaults, *off);
+  CHECK(differences.refused.empty());
+  CHECK(differences.need_restart.empty());
 }
 
 TEST_CASE("the example config in deploy/ parses, with its commented-out examples too") {
