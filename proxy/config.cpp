@@ -39,6 +39,8 @@ constexpr Key kKeys[] = {
     {"keepalive-interval", false, false, "time between keepalive probes (default 15s)"},
     {"keepalive-count", false, false, "unanswered keepalive probes that end a connection (default 9)"},
     {"max-connections", false, false, "concurrent client connections (default 50000)"},
+    {"max-connections-per-client", false, false,
+     "concurrent connections from one IPv4 address or IPv6 /64 (default 0: no limit)"},
     {"max-hello-bytes", false, false, "largest ClientHello accepted (default 65536)"},
     {"workers", false, false, "worker threads (default: one per core)"},
     {"resolver", true, false, "DNS server IP[:PORT] (repeatable; default /etc/resolv.conf)"},
@@ -345,6 +347,11 @@ Result<ProxyConfig> build_config(const RawValues& raw) {
     auto n = parse_uint<std::size_t>(*v, "--max-connections", 1, 10'000'000);
     if (!n) return n.error();
     c.max_connections = *n;
+  }
+  if (auto v = one("max-connections-per-client")) {
+    auto n = parse_uint<std::size_t>(*v, "--max-connections-per-client", 0, 10'000'000);
+    if (!n) return n.error();
+    c.max_connections_per_client = *n;
   }
   if (auto v = one("max-hello-bytes")) {
     auto n = parse_uint<std::size_t>(*v, "--max-hello-bytes", 512, 1 << 20);

@@ -84,8 +84,9 @@ struct ProxyConfig {
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(10)};
   std::optional<TcpKeepalive> keepalive = TcpKeepalive{};  // nullopt: off
   std::size_t max_connections = 50000;
-  unsigned workers = 0;                    // 0: one per core (resolved by the caller)
-  std::vector<ResolverAddress> resolvers;  // empty: /etc/resolv.conf
+  std::size_t max_connections_per_client = 0;  // per client IPv4 address or IPv6 /64; 0: no limit
+  unsigned workers = 0;                        // 0: one per core (resolved by the caller)
+  std::vector<ResolverAddress> resolvers;      // empty: /etc/resolv.conf
   std::size_t max_hello_bytes = 65536;
 
   std::optional<std::string> log_level, log_format;

@@ -61,7 +61,7 @@ void AccessRecord::log(std::string_view outcome, std::string_view reason, const 
 }
 
 Connection::Connection(WorkerContext& ctx, int client_fd, const sockaddr_storage& peer,
-                       const std::string& listener, std::uint16_t listen_port)
+                       const std::string& listener, std::uint16_t listen_port, ClientCounts::Slot counted)
     : ctx_(ctx),
       runtime_(ctx.runtime),
       resolver_(ctx.resolver),
@@ -69,7 +69,9 @@ Connection::Connection(WorkerContext& ctx, int client_fd, const sockaddr_storage
       record_(std::make_shared<AccessRecord>(ctx.active, listener)),
       peer_(peer),
       listen_port_(listen_port),
-      timer_(ctx.loop) {}
+      timer_(ctx.loop) {
+  record_->counted = std::move(counted);
+}
 
 // Only when the worker goes away mid-connection (finish() and start_relay() leave nothing open otherwise);
 // the poller, which held this connection, is going away too.

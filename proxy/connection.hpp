@@ -35,6 +35,7 @@ struct AccessRecord {
   void log(std::string_view outcome, std::string_view reason, const RelayResult& relayed) const;
 
   std::atomic<std::size_t>* active;
+  ClientCounts::Slot counted;
   std::chrono::steady_clock::time_point started;
   std::string client, listener, sni, backend = "-", src = "-";
   Protocol proto = Protocol::need_more;
@@ -50,8 +51,9 @@ class Connection : public std::enable_shared_from_this<Connection>,
   // `client_fd`: the accepted non-blocking socket, owned from here on. `ctx.active` has already been
   // incremented for this connection; the AccessRecord gives the place back. `peer` as accept() reported it;
   // `listen_port` is the listener's port (the default backend port).
+  // `counted`: this connection's place in the per-client count, given back with the AccessRecord.
   Connection(WorkerContext& ctx, int client_fd, const sockaddr_storage& peer, const std::string& listener,
-             std::uint16_t listen_port);
+             std::uint16_t listen_port, ClientCounts::Slot counted);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -50,7 +50,7 @@ class Server {
         log::event(spdlog::level::critical, "startup_failed", {{"error", loop.error().message}});
         return 1;
       }
-      workers_.push_back(std::make_unique<Worker>(i, std::move(loop).value(), runtime_, active_));
+      workers_.push_back(std::make_unique<Worker>(i, std::move(loop).value(), runtime_, active_, clients_));
       if (auto s = workers_.back()->prepare(); !s) {
         log::event(spdlog::level::critical, "startup_failed", {{"error", s.error().message}});
         return 1;
@@ -190,6 +190,7 @@ class Server {
   std::vector<std::string> args_;
   std::shared_ptr<const RuntimeConfig> runtime_;
   std::atomic<std::size_t> active_{0};
+  ClientCounts clients_;
   asio::io_context io_{1};
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;

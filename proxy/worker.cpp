@@ -31,7 +31,7 @@ bool same_servers(const std::vector<ResolverAddress>& a, const std::vector<Resol
 }  // namespace
 
 Worker::Worker(unsigned index, std::unique_ptr<EventLoop> loop, std::shared_ptr<const RuntimeConfig> runtime,
-               std::atomic<std::size_t>& active)
+               std::atomic<std::size_t>& active, ClientCounts& clients)
     : index_(index),
       loop_(std::move(loop)),
       ctx_{.loop = *loop_,
@@ -39,6 +39,7 @@ Worker::Worker(unsigned index, std::unique_ptr<EventLoop> loop, std::shared_ptr<
            .resolver = nullptr,
            .pipes = {},
            .active = active,
+           .clients = clients,
            .live = {}} {}
 
 Worker::~Worker() {
@@ -83,14 +84,17 @@ void Worker::start() {
 
 void Worker::on_accepted(const Listener& l, int fd, const sockaddr_storage& peer) {
   const auto& cfg = ctx_.runtime->config;
-  if (ctx_.active.fetch_add(1, std::memory_order_relaxed) >= cfg.max_connections) {
+  const auto refuse = [&](std::string_view reason) {
     ::close(fd);
-    AccessRecord refused(ctx_.active, l.text);  // gives the place back
+    AccessRecord refused(ctx_.active, l.text);  // gives the place in `active` back
     refused.client = to_string(peer);
-    refused.log("refused", "max_connections", RelayResult{});
-    return;
-  }
-  std::make_shared<Connection>(ctx_, fd, peer, l.text, l.port)->start();
+    refused.log("refused", reason, RelayResult{});
+  };
+  if (ctx_.active.fetch_add(1, std::memory_order_relaxed) >= cfg.max_connections)
+    return refuse("max_connections");
+  auto counted = ctx_.clients.try_take(client_key(peer), cfg.max_connections_per_client);
+  if (!counted) return refuse("max_connections_per_client");
+  std::make_shared<Connection>(ctx_, fd, peer, l.text, l.port, std::move(*counted))->start();
 }
 
 void Worker::stop_accepting() {

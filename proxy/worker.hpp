@@ -19,7 +19,7 @@ namespace sixgate::proxy {
 class Worker {
  public:
   Worker(unsigned index, std::unique_ptr<EventLoop> loop, std::shared_ptr<const RuntimeConfig> runtime,
-         std::atomic<std::size_t>& active);
+         std::atomic<std::size_t>& active, ClientCounts& clients);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

@@ -1,10 +1,12 @@
 #pragma once
 // What a connection borrows from the worker thread it runs on. Everything here is touched only by that
-// thread, except `active`, which counts connections across all workers (for --max-connections and draining).
+// thread, except `active`, which counts connections across all workers (for --max-connections and draining),
+// and `clients`, their counts per client address (--max-connections-per-client; locked inside).
 #include <atomic>
 #include <cstddef>
 #include <memory>
 
+#include "proxy/client_counts.hpp"
 #include "proxy/config.hpp"
 #include "proxy/core/policy.hpp"
 #include "proxy/event_loop.hpp"
@@ -28,6 +30,7 @@ struct WorkerContext {
   std::shared_ptr<Resolver> resolver;
   PipePool pipes;
   std::atomic<std::size_t>& active;
+  ClientCounts& clients;
   LiveConnections live;
 };
 

@@ -9,7 +9,8 @@
 # NXDOMAIN; a malformed hello (close) and a closed backend port (internal_error); a black-holed first AAAA
 # (2001:db8:1::66, routed to the backend namespace, which drops it) that leaves the second its share of the
 # connect timeout; a slow-loris client closed after the 2 s hello timeout; SIGHUP reloads (applied, refused,
-# restart-only keys named); TCP keepalive ending the connection of a client that vanished; a clean exit 0 on SIGTERM, with a connection left at the drain deadline logged as
+# restart-only keys named); TCP keepalive ending the connection of a client that vanished; a per-client
+# connection limit; a clean exit 0 on SIGTERM, with a connection left at the drain deadline logged as
 # stopped.
 set -euo pipefail
 
@@ -231,6 +232,7 @@ try:
     elif what == "vanish":  # handshake through the proxy on sys.argv[2] from 192.0.2.3, then wait for a reply
         s = ctx.wrap_socket(socket.create_connection(("192.0.2.1", int(sys.argv[2])), timeout=15,
                                                      source_address=("192.0.2.3", 0)), server_hostname="app.test")
+        time.sleep(0.3)  # the server's session tickets follow the handshake: they must be in and acknowledged
         print("handshake_done", flush=True)
         try:
             print("got=%r" % s.recv(100))
@@ -426,7 +428,7 @@ done
 [ $ok2 = 1 ] && pass "accepting again after EMFILE" || fail "no recovery after EMFILE: $out"
 kill -TERM "$PROXY2_PID" 2>/dev/null || true
 
-# TCP keepalive, switched on by a reload: a client that vanishes mid-connection (its address gone, so nothing
+# TCP keepalive and a per-client limit, switched on by a reload: a client that vanishes mid-connection (its address gone, so nothing
 # answers and nothing resets) ends the relay after keepalive + interval x count (1 + 1 x 2 s), and the backend
 # leg is closed with it. The instance starts with keepalive off; the reload must reach the listener, which the
 # accepted client socket inherits it from, and the backend socket, which carries its own.
@@ -437,9 +439,24 @@ ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9446 -nat46-prefix 64:ff9b:1:
 PROXY6_PID=$!
 PIDS+=($PROXY6_PID)
 for _ in $(seq 1 50); do grep -q listening "$TMP/proxy6.log" && break; sleep 0.1; done
-printf 'keepalive = "1s"\nkeepalive-interval = "1s"\nkeepalive-count = 2\n' >"$TMP/proxy6.toml"
+printf 'keepalive = "1s"\nkeepalive-interval = "1s"\nkeepalive-count = 2\nmax-connections-per-client = 3\n' \
+  >"$TMP/proxy6.toml"
 kill -HUP "$PROXY6_PID"
 for _ in $(seq 1 50); do grep -q 'info reloaded' "$TMP/proxy6.log" && break; sleep 0.1; done
+# The same reload set --max-connections-per-client 3: of five connections held from 192.0.2.2, two are
+# refused, while another client (192.0.2.3, below) still gets through.
+in_cl python3 "$TMP/client.py" flood 9446 5 >"$TMP/flood6.out" 2>&1 &
+FLOOD6_PID=$!
+for _ in $(seq 1 30); do
+  [ "$(grep -c 'client=192.0.2.2:.*reason=max_connections_per_client' "$TMP/proxy6.log")" -ge 2 ] && break
+  sleep 0.1
+done
+n_refused=$(grep -c 'client=192.0.2.2:.*outcome=refused reason=max_connections_per_client' "$TMP/proxy6.log" || true)
+if grep -q 'held=5' "$TMP/flood6.out" && [ "$n_refused" = 2 ]; then
+  pass "--max-connections-per-client 3 (from a reload): 2 of 5 connections from one client refused and logged"
+else
+  fail "--max-connections-per-client: $(cat "$TMP/flood6.out"), $n_refused refusals logged"
+fi
 ip -n "$CL" addr add 192.0.2.3/24 dev sgpxc$ID
 in_cl python3 "$TMP/client.py" vanish 9446 >"$TMP/vanish.out" 2>&1 &
 VANISH_PID=$!
@@ -451,6 +468,12 @@ if grep -q handshake_done "$TMP/vanish.out" && grep -q 'timer:(keepalive,' <<<"$
 else
   fail "keepalive: no handshake ($(cat "$TMP/vanish.out")) or no keepalive timer on the backend leg: '$leg'"
 fi
+# Keepalive probes only a connection with nothing unacknowledged (else the retransmission limit, minutes,
+# applies): wait until the client leg's send queue is empty before the client vanishes.
+for _ in $(seq 1 30); do
+  [ "$(ip netns exec "$PX" ss -Htn state established | awk '$4 ~ /^192\.0\.2\.3:/ { print $2 }')" = 0 ] && break
+  sleep 0.1
+done
 ip -n "$CL" addr del 192.0.2.3/24 dev sgpxc$ID
 t0=$(date +%s%N)
 ended=0
@@ -466,7 +489,7 @@ else
   fail "keepalive: vanished client: ended=$ended after ${secs}s, backend leg: '$(backend_leg)'; $(grep 'c000:203' "$TMP/proxy6.log" | tail -1)"
 fi
 kill "$VANISH_PID" 2>/dev/null || true
-wait "$VANISH_PID" 2>/dev/null || true
+wait "$VANISH_PID" "$FLOOD6_PID" 2>/dev/null || true
 kill -TERM "$PROXY6_PID" 2>/dev/null || true
 
 # -mode tcp: the backend sees the proxy's own address. -mode unix -proxy-proto: a socket file named after the
@@ -612,7 +635,7 @@ else
 fi
 
 if [ $FAILS -gt 0 ]; then
-  for f in proxy.log proxy2.log proxy3.log proxy4.log proxy5.log backend.err unix_backend.out; do
+  for f in proxy.log proxy2.log proxy3.log proxy4.log proxy5.log proxy6.log vanish.out backend.err unix_backend.out; do
     echo "--- $f"; tail -n 30 "$TMP/$f" 2>/dev/null || true
   done
   echo "$FAILS check(s) failed"

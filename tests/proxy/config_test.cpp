@@ -319,6 +319,19 @@ TEST_CASE("keepalive: snid's 15 s / 15 s / 9 probes by default, settable, off, a
   CHECK(differences.need_restart.empty());
 }
 
+TEST_CASE("max-connections-per-client: off by default, a number otherwise") {
+  auto defaults = with({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->max_connections_per_client == 0);
+  auto set = with({"--max-connections-per-client", "64"});
+  REQUIRE(set.ok());
+  CHECK(set->max_connections_per_client == 64);
+  auto bad = with({"-max-connections-per-client", "many"});
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.error().message, Catch::Contains("--max-connections-per-client: 'many' is not a number"));
+  CHECK(reload_differences(*defaults, *set).need_restart.empty());  // applies to connections accepted after
+}
+
 TEST_CASE("the example config in deploy/ parses, with its commented-out examples too") {
   std::string here = __FILE__;  // <source>/tests/proxy/config_test.cpp
   const std::string path = here.substr(0, here.rfind("/tests/proxy/")) + "/deploy/proxy.example.toml";
@@ -348,6 +361,7 @@ TEST_CASE("the example config in deploy/ parses, with its commented-out examples
   CHECK(everything->backend_port == 443);
   CHECK(everything->default_hostname == "www.example.org");
   CHECK(everything->workers == 2);
+  CHECK(everything->max_connections_per_client == 256);
   CHECK(everything->resolvers.size() == 1);
   REQUIRE(everything->channel.has_value());
   REQUIRE(everything->channel->sites.size() == 1);

@@ -104,8 +104,8 @@ struct Harness {
     auto parsed = parse_proxy_args({"-listen", "tcp:5432", "-mode", "unix", "-unix-directory", dir.path(),
                                     "--connect-timeout", connect_timeout, "--hello-timeout", hello_timeout});
     REQUIRE(parsed.ok());
-    ctx.reset(
-        new WorkerContext{*loop, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, active, {}});
+    ctx.reset(new WorkerContext{
+        *loop, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, active, clients, {}});
   }
   // A connection from 192.0.2.2:40000 on `client`'s inner end.
   void accept(ClientPair& client) {
@@ -115,7 +115,7 @@ struct Harness {
     a->sin_port = htons(40000);
     a->sin_addr.s_addr = htonl(0xc0000202);
     active.fetch_add(1);
-    std::make_shared<Connection>(*ctx, client.inner, peer, "tcp:5432", 5432)->start();
+    std::make_shared<Connection>(*ctx, client.inner, peer, "tcp:5432", 5432, ClientCounts::Slot())->start();
   }
   // Runs the loop until `done` (bounded: a bug fails instead of hanging).
   bool run_until(const std::function<bool()>& done,
@@ -128,6 +128,7 @@ struct Harness {
   test::LogCapture log;
   TempDir dir;
   std::atomic<std::size_t> active{0};
+  ClientCounts clients;
   std::unique_ptr<EventLoop> loop = EventLoop::create().value();
   std::unique_ptr<WorkerContext> ctx;
 };
