@@ -24,10 +24,10 @@ std::vector<std::string> split(const std::string& line) {
   return out;
 }
 // A minimal valid NAT46 command line, and that line with `extra` flags after it.
-const std::vector<std::string> base{"-listen",     "tcp:443",       "-nat46-prefix",
-                                    "64:ff9b:1::", "-backend-cidr", "2001:db8:1::/64"};
+const std::vector<std::string> minimal_nat46_args{"-listen",     "tcp:443",       "-nat46-prefix",
+                                                  "64:ff9b:1::", "-backend-cidr", "2001:db8:1::/64"};
 Result<ProxyConfig> with(const std::vector<std::string>& extra) {
-  auto args = base;
+  auto args = minimal_nat46_args;
   args.insert(args.end(), extra.begin(), extra.end());
   return parse_proxy_args(args);
 }
@@ -288,10 +288,10 @@ TEST_CASE("keepalive: snid's 15 s / 15 s / 9 probes by default, settable, off, a
     REQUIRE(r.ok());
     CHECK_FALSE(r->keepalive);
   }
-  auto from_file = parse_proxy_args(base, "keepalive = \"off\"\n", "k.toml");
+  auto from_file = parse_proxy_args(minimal_nat46_args, "keepalive = \"off\"\n", "k.toml");
   REQUIRE(from_file.ok());
   CHECK_FALSE(from_file->keepalive);
-  auto count_from_file = parse_proxy_args(base, "keepalive-count = 5\n", "k.toml");
+  auto count_from_file = parse_proxy_args(minimal_nat46_args, "keepalive-count = 5\n", "k.toml");
   REQUIRE(count_from_file.ok());
   CHECK(count_from_file->keepalive->probes == 5);
 
