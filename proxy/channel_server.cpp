@@ -44,6 +44,13 @@ nlohmann::json proxy_status_json(const channel::ChannelServer* channel, const Pr
       {"version", SIXGATE_VERSION},
       {"connections", {{"active", activity.active_connections}, {"max", activity.max_connections}}},
       {"workers", activity.workers},
+      {"ended",
+       {{"relayed", activity.ended.relayed},
+        {"refused", activity.ended.refused},
+        {"stopped", activity.ended.stopped},
+        {"up_bytes", activity.ended.up_bytes},
+        {"down_bytes", activity.ended.down_bytes},
+        {"reasons", activity.ended.reasons}}},
       {"log_dropped_bytes", activity.log_dropped_bytes}};
   if (channel == nullptr) {
     out["healthy"] = true;

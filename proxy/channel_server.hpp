@@ -16,6 +16,7 @@
 #include "common/control/server.hpp"
 #include "common/result.hpp"
 #include "proxy/config.hpp"
+#include "proxy/connection_tally.hpp"
 
 namespace sixgate::proxy {
 
@@ -32,10 +33,12 @@ struct ProxyActivity {
   std::size_t max_connections = 0;
   unsigned workers = 0;
   std::uint64_t log_dropped_bytes = 0;  // log lines stderr refused (log::dropped_bytes())
+  TallyTotals ended;                    // connections ended since start, all workers
 };
 using ActivitySource = std::function<ProxyActivity()>;
 
 // {"daemon":"sixgate-proxy","version":..,"healthy":..,"connections":{"active":..,"max":..},"workers":..,
+//  "ended":{"relayed":..,"refused":..,"stopped":..,"up_bytes":..,"down_bytes":..,"reasons":{"closed":..,..}},
 //  "log_dropped_bytes":..,"channel":<ChannelServer::state_json()>|null}
 // Healthy when no channel is configured, else when the channel says so.
 nlohmann::json proxy_status_json(const channel::ChannelServer* channel, const ProxyActivity& activity);

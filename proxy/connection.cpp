@@ -38,8 +38,8 @@ constexpr std::size_t kRecordHeader = 5;
 constexpr std::size_t kHandshakeHeader = 4;
 }  // namespace
 
-AccessRecord::AccessRecord(std::atomic<std::size_t>& a, std::string listener_text)
-    : active(&a), started(std::chrono::steady_clock::now()), listener(std::move(listener_text)) {}
+AccessRecord::AccessRecord(std::atomic<std::size_t>& a, ConnectionTally& t, std::string listener_text)
+    : active(&a), tally(&t), started(std::chrono::steady_clock::now()), listener(std::move(listener_text)) {}
 
 AccessRecord::~AccessRecord() {
   active->fetch_sub(1, std::memory_order_relaxed);
@@ -47,6 +47,7 @@ AccessRecord::~AccessRecord() {
 
 void AccessRecord::log(std::string_view outcome, std::string_view reason, const RelayResult& relayed) const {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  tally->add(outcome, reason, replayed + relayed.client_to_backend, relayed.backend_to_client);
   log::access("connection", {{"client", client},
                              {"listener", listener},
                              {"proto", to_string(proto)},
@@ -66,7 +67,7 @@ Connection::Connection(WorkerContext& ctx, int client_fd, const sockaddr_storage
       runtime_(ctx.runtime),
       resolver_(ctx.resolver),
       client_{.fd = client_fd},
-      record_(std::make_shared<AccessRecord>(ctx.active, listener)),
+      record_(std::make_shared<AccessRecord>(ctx.active, ctx.tally, listener)),
       peer_(peer),
       listen_port_(listen_port),
       timer_(ctx.loop) {

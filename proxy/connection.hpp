@@ -28,13 +28,14 @@ namespace sixgate::proxy {
 // idle relayed connection then costs the Relay and this record only), and it holds the connection's place in
 // `active` until it is destroyed.
 struct AccessRecord {
-  AccessRecord(std::atomic<std::size_t>& a, std::string listener_text);
+  AccessRecord(std::atomic<std::size_t>& a, ConnectionTally& t, std::string listener_text);
   ~AccessRecord();
   AccessRecord(const AccessRecord&) = delete;
   AccessRecord& operator=(const AccessRecord&) = delete;
   void log(std::string_view outcome, std::string_view reason, const RelayResult& relayed) const;
 
   std::atomic<std::size_t>* active;
+  ConnectionTally* tally;  // counts the connection when its line is logged
   ClientCounts::Slot counted;
   std::chrono::steady_clock::time_point started;
   std::string client, listener, sni, backend = "-", src = "-";

@@ -65,10 +65,13 @@ class Server {
     // The control socket only serves `status`: without it the proxy still does its job (an snid unit with
     // just the binary path changed has no writable /run/sixgate), so its failure is a warning.
     auto control = start_control_socket(io_, cfg, channel->get(), [this, n] {
+      TallyTotals ended;
+      for (const auto& w : workers_) ended += w->tally();
       return ProxyActivity{.active_connections = active_.load(std::memory_order_relaxed),
                            .max_connections = runtime_->config.max_connections,
                            .workers = n,
-                           .log_dropped_bytes = log::dropped_bytes()};
+                           .log_dropped_bytes = log::dropped_bytes(),
+                           .ended = std::move(ended)};
     });
     if (!control)
       log::event(spdlog::level::warn, "control_socket_unavailable", {{"error", control.error().message}});

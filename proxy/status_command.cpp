@@ -1,5 +1,8 @@
 #include "proxy/status_command.hpp"
 
+#include <cstdio>
+#include <iterator>
+
 #include "common/control/format.hpp"
 #include "common/control/status_cli.hpp"
 
@@ -15,6 +18,36 @@ std::string count_of(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number_unsigned() ? it->dump() : "?";
 }
+std::string bytes_text(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned()) return "?";
+  const auto n = it->get<std::uint64_t>();
+  constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  std::size_t unit = 0;
+  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", v, kUnits[unit]);
+  return text;
+}
+
+// "ended since start: 12 relayed, 3 refused, 0 stopped; 1.2 MiB up, 40.1 MiB down
+//    reasons: closed 12, no_sni 2, refused_address 1"
+std::string render_ended(const nlohmann::json& e) {
+  std::string out = "ended since start: " + count_of(e, "relayed") + " relayed, " + count_of(e, "refused") +
+                    " refused, " + count_of(e, "stopped") + " stopped; " + bytes_text(e, "up_bytes") +
+                    " up, " + bytes_text(e, "down_bytes") + " down\n";
+  std::string reasons;
+  const auto by_reason = e.value("reasons", nlohmann::json::object());
+  for (const auto& [reason, n] : by_reason.items())
+    reasons += (reasons.empty() ? "" : ", ") + control::shorten(reason, 40) + " " + n.dump();
+  if (!reasons.empty()) out += "  reasons: " + reasons + "\n";
+  return out;
+}
+
 }  // namespace
 
 std::string render_proxy_status(const nlohmann::json& status) {
@@ -23,6 +56,7 @@ std::string render_proxy_status(const nlohmann::json& status) {
   if (auto c = status.find("connections"); c != status.end() && c->is_object())
     out += "connections: " + count_of(*c, "active") + " open (max " + count_of(*c, "max") + "), " +
            count_of(status, "workers") + (status.value("workers", 0u) == 1 ? " worker\n" : " workers\n");
+  if (auto e = status.find("ended"); e != status.end() && e->is_object()) out += render_ended(*e);
   if (auto d = status.find("log_dropped_bytes"); d != status.end() && d->is_number_unsigned() && *d > 0)
     out += "WARNING: " + d->dump() +
            " bytes of log lines were lost: stderr refused them (closed pipe, full disk?)\n";

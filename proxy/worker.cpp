@@ -40,7 +40,8 @@ Worker::Worker(unsigned index, std::unique_ptr<EventLoop> loop, std::shared_ptr<
            .pipes = {},
            .active = active,
            .clients = clients,
-           .live = {}} {}
+           .live = {},
+           .tally = {}} {}
 
 Worker::~Worker() {
   stop_and_join();
@@ -86,7 +87,7 @@ void Worker::on_accepted(const Listener& l, int fd, const sockaddr_storage& peer
   const auto& cfg = ctx_.runtime->config;
   const auto refuse = [&](std::string_view reason) {
     ::close(fd);
-    AccessRecord refused(ctx_.active, l.text);  // gives the place in `active` back
+    AccessRecord refused(ctx_.active, ctx_.tally, l.text);  // gives the place in `active` back
     refused.client = to_string(peer);
     refused.log("refused", reason, RelayResult{});
   };

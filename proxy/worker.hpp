@@ -34,6 +34,7 @@ class Worker {
   // Ends every connection still open (each logs outcome=stopped with `reason`); the future holds how many.
   std::future<std::size_t> stop_connections(std::string reason);
   void stop_and_join();
+  TallyTotals tally() const { return ctx_.tally.totals(); }  // thread-safe
 
  private:
   struct Listener {

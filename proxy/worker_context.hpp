@@ -1,13 +1,14 @@
 #pragma once
 // What a connection borrows from the worker thread it runs on. Everything here is touched only by that
 // thread, except `active`, which counts connections across all workers (for --max-connections and draining),
-// and `clients`, their counts per client address (--max-connections-per-client; locked inside).
+// `clients`, their counts per client address (--max-connections-per-client; locked inside), and `tally`.
 #include <atomic>
 #include <cstddef>
 #include <memory>
 
 #include "proxy/client_counts.hpp"
 #include "proxy/config.hpp"
+#include "proxy/connection_tally.hpp"
 #include "proxy/core/policy.hpp"
 #include "proxy/event_loop.hpp"
 #include "proxy/live_connections.hpp"
@@ -32,6 +33,7 @@ struct WorkerContext {
   std::atomic<std::size_t>& active;
   ClientCounts& clients;
   LiveConnections live;
+  ConnectionTally tally;  // read by the main thread for status (locked inside)
 };
 
 }  // namespace sixgate::proxy

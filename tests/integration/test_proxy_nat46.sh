@@ -457,6 +457,14 @@ if grep -q 'held=5' "$TMP/flood6.out" && [ "$n_refused" = 2 ]; then
 else
   fail "--max-connections-per-client: $(cat "$TMP/flood6.out"), $n_refused refusals logged"
 fi
+st=$(ip netns exec "$PX" "$PROXY" status --control-socket "$TMP/control6.sock" --json 2>&1 || true)
+if python3 -c 'import json,sys; e=json.loads(sys.argv[1])["ended"]; sys.exit(0 if e["refused"] == 2 and e["reasons"] == {"max_connections_per_client": 2} else 1)' "$st" 2>/dev/null &&
+  ip netns exec "$PX" "$PROXY" status --control-socket "$TMP/control6.sock" 2>&1 |
+  grep -q '^  reasons: max_connections_per_client 2$'; then
+  pass "status: the two refusals show under ended since start, with their reason"
+else
+  fail "status after the per-client refusals: $st"
+fi
 ip -n "$CL" addr add 192.0.2.3/24 dev sgpxc$ID
 in_cl python3 "$TMP/client.py" vanish 9446 >"$TMP/vanish.out" 2>&1 &
 VANISH_PID=$!

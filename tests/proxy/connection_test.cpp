@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -105,7 +106,7 @@ struct Harness {
                                     "--connect-timeout", connect_timeout, "--hello-timeout", hello_timeout});
     REQUIRE(parsed.ok());
     ctx.reset(new WorkerContext{
-        *loop, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, active, clients, {}});
+        *loop, std::make_shared<const RuntimeConfig>(*parsed), nullptr, {}, active, clients, {}, {}});
   }
   // A connection from 192.0.2.2:40000 on `client`'s inner end.
   void accept(ClientPair& client) {
@@ -234,6 +235,11 @@ TEST_CASE("stopping live connections logs each one as stopped: before and during
   CHECK(h.ctx->live.size() == 0);
   CHECK(h.log.count("outcome=stopped reason=drain_timeout") == 2);
   CHECK(h.log.has("up=" + std::to_string(hello.size())));  // the relayed one, with its byte counts
+  const auto tally = h.ctx->tally.totals();                // what status shows: the same two lines, counted
+  CHECK(tally.stopped == 2);
+  CHECK(tally.relayed + tally.refused == 0);
+  CHECK(tally.up_bytes == hello.size());
+  CHECK(tally.reasons == std::map<std::string, std::uint64_t, std::less<>>{{"drain_timeout", 2}});
   CHECK(h.run_until([&] { return h.active.load() == 0; }));
   char c;
   CHECK(::recv(waiting.outer, &c, 1, MSG_DONTWAIT) == 0);  // closed
