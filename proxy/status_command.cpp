@@ -1,14 +1,12 @@
 #include "proxy/status_command.hpp"
 
-#include <cstdio>
-#include <iterator>
-
 #include "common/control/format.hpp"
 #include "common/control/status_cli.hpp"
 
 namespace sixgate::proxy {
 
 using control::format_ago;
+using control::format_bytes;
 using control::format_lifetime;
 using control::format_unix_ms;
 using control::text_of;
@@ -18,28 +16,13 @@ std::string count_of(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number_unsigned() ? it->dump() : "?";
 }
-std::string bytes_text(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number_unsigned()) return "?";
-  const auto n = it->get<std::uint64_t>();
-  constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  std::size_t unit = 0;
-  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", v, kUnits[unit]);
-  return text;
-}
-
 // "ended since start: 12 relayed, 3 refused, 0 stopped; 1.2 MiB up, 40.1 MiB down
 //    reasons: closed 12, no_sni 2, refused_address 1"
 std::string render_ended(const nlohmann::json& e) {
   std::string out = "ended since start: " + count_of(e, "relayed") + " relayed, " + count_of(e, "refused") +
-                    " refused, " + count_of(e, "stopped") + " stopped; " + bytes_text(e, "up_bytes") +
-                    " up, " + bytes_text(e, "down_bytes") + " down\n";
+                    " refused, " + count_of(e, "stopped") + " stopped; " +
+                    format_bytes(e.value("up_bytes", nlohmann::json())) + " up, " +
+                    format_bytes(e.value("down_bytes", nlohmann::json())) + " down\n";
   std::string reasons;
   const auto by_reason = e.value("reasons", nlohmann::json::object());
   for (const auto& [reason, n] : by_reason.items())

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
 
 #include "common/log.hpp"
 #include "common/utf8.hpp"
@@ -21,6 +22,21 @@ std::string format_ago(const nlohmann::json& ms) {
   else
     std::snprintf(buf, sizeof buf, "%lldh%02lldm ago", static_cast<long long>(v / 3600000),
                   static_cast<long long>(v / 60000 % 60));
+  return buf;
+}
+
+std::string format_bytes(const nlohmann::json& bytes) {
+  if (!bytes.is_number_integer() || (!bytes.is_number_unsigned() && bytes.get<std::int64_t>() < 0))
+    return "?";
+  constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  auto v = static_cast<double>(bytes.get<std::uint64_t>());
+  std::size_t unit = 0;
+  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", v, kUnits[unit]);
   return buf;
 }
 

@@ -13,6 +13,8 @@ namespace sixgate::control {
 std::string format_ago(const nlohmann::json& ms);
 // Seconds as "3540s" / "58m" / "2h05m" / "3d04h"; null -> "infinite".
 std::string format_lifetime(const nlohmann::json& seconds);
+// A byte count as "512 B" / "2.2 KiB" / "3.0 MiB" ... up to TiB; not a non-negative integer -> "?".
+std::string format_bytes(const nlohmann::json& bytes);
 // Unix milliseconds as "2026-11-25 11:30:00Z"; null -> "-".
 std::string format_unix_ms(const nlohmann::json& ms);
 // Text a peer chose, made safe for a terminal: C0/C1 control characters, DEL, bidirectional-override

@@ -77,6 +77,13 @@ TEST_CASE("status cli: formatting helpers") {
   CHECK(format_lifetime(nullptr) == "infinite");
   CHECK(format_lifetime(59) == "59s");
   CHECK(format_lifetime(7500) == "2h05m");
+  CHECK(format_bytes(0) == "0 B");
+  CHECK(format_bytes(1023) == "1023 B");
+  CHECK(format_bytes(2268) == "2.2 KiB");
+  CHECK(format_bytes(std::uint64_t{5} << 40) == "5.0 TiB");
+  CHECK(format_bytes(std::uint64_t{3} << 50) == "3072.0 TiB");
+  CHECK(format_bytes(-1) == "?");
+  CHECK(format_bytes(nullptr) == "?");
   CHECK(format_unix_ms(0) == "1970-01-01 00:00:00Z");
   Table t({"A", "BB"});
   t.add({"xxx", "y"});
