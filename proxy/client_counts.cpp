@@ -2,27 +2,19 @@
 
 #include <netinet/in.h>
 
-#include <cstring>
 #include <functional>
 #include <utility>
+
+#include "proxy/sockets.hpp"
 
 namespace sixgate::proxy {
 
 std::optional<ClientKey> client_key(const sockaddr_storage& peer) {
-  if (peer.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&peer);
-    return ClientKey{.v6 = false, .bits = ntohl(a->sin_addr.s_addr)};
-  }
+  if (auto v4 = client_ipv4(peer)) return ClientKey{.v6 = false, .bits = v4->to_uint()};
   if (peer.ss_family != AF_INET6) return std::nullopt;
-  const auto* a = reinterpret_cast<const sockaddr_in6*>(&peer);
-  const std::uint8_t* b = a->sin6_addr.s6_addr;
-  if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
-    std::uint32_t v4 = 0;
-    std::memcpy(&v4, b + 12, 4);
-    return ClientKey{.v6 = false, .bits = ntohl(v4)};
-  }
+  const auto bytes = Ipv6Address::from_sockaddr(reinterpret_cast<const sockaddr_in6&>(peer)).bytes();
   std::uint64_t prefix = 0;
-  for (int i = 0; i < 8; ++i) prefix = prefix << 8 | b[i];
+  for (std::size_t i = 0; i < 8; ++i) prefix = prefix << 8 | bytes[i];
   return ClientKey{.v6 = true, .bits = prefix};
 }
 
@@ -36,9 +28,10 @@ ClientCounts::Shard& ClientCounts::shard_of(const ClientKey& key) {
   return shards_[(x >> 60) % kShards];
 }
 
-std::optional<ClientCounts::Slot> ClientCounts::try_take(const std::optional<ClientKey>& key,
-                                                         std::size_t limit) {
-  if (limit == 0 || !key) return Slot();
+std::optional<ClientCounts::Slot> ClientCounts::try_take(const sockaddr_storage& peer, std::size_t limit) {
+  if (limit == 0) return Slot();
+  const auto key = client_key(peer);
+  if (!key) return Slot();
   Shard& s = shard_of(*key);
   std::lock_guard lock(s.m);
   std::size_t& n = s.counts[*key];

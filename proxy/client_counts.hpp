@@ -41,9 +41,9 @@ class ClientCounts {
     ClientKey key_;
   };
 
-  // A slot for `key`, or nullopt when `key` already holds `limit` connections. `limit` 0 means no limit:
-  // an empty slot, no lock taken.
-  std::optional<Slot> try_take(const std::optional<ClientKey>& key, std::size_t limit);
+  // A slot for the client `peer` is, or nullopt when it already holds `limit` connections. `limit` 0 means
+  // no limit: an empty slot, nothing looked up.
+  std::optional<Slot> try_take(const sockaddr_storage& peer, std::size_t limit);
   std::size_t count(const ClientKey& key);
   std::size_t clients();  // keys with at least one connection
 

@@ -93,7 +93,7 @@ void Worker::on_accepted(const Listener& l, int fd, const sockaddr_storage& peer
   };
   if (ctx_.active.fetch_add(1, std::memory_order_relaxed) >= cfg.max_connections)
     return refuse("max_connections");
-  auto counted = ctx_.clients.try_take(client_key(peer), cfg.max_connections_per_client);
+  auto counted = ctx_.clients.try_take(peer, cfg.max_connections_per_client);
   if (!counted) return refuse("max_connections_per_client");
   std::make_shared<Connection>(ctx_, fd, peer, l.text, l.port, std::move(*counted))->start();
 }

@@ -1,7 +1,8 @@
 // What the four keepalive setsockopt calls add to a backend socket's set-up, outside any harness: creates,
 // configures (TCP_NODELAY, as start_connect does, with and without SO_KEEPALIVE, TCP_KEEPIDLE,
 // TCP_KEEPINTVL, TCP_KEEPCNT) and closes 200,000 unconnected sockets per round and prints µs per socket.
-// Build and run:  g++ -O2 -std=c++20 -o /tmp/keepalive-cost tests/bench/keepalive-setsockopt-cost.cpp && /tmp/keepalive-cost
+// Build:  g++ -O2 -std=c++20 -o /tmp/keepalive-cost tests/bench/keepalive-setsockopt-cost.cpp
+// Run:    /tmp/keepalive-cost
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>

@@ -51,16 +51,17 @@ TEST_CASE("a client is its IPv4 address, however it arrived, or its IPv6 /64") {
 TEST_CASE("a client gets at most `limit` places; each comes back when its slot goes") {
   ClientCounts counts;
   const auto a = key("192.0.2.2"), b = key("192.0.2.3");
+  const auto from_a = peer("192.0.2.2"), from_b = peer("192.0.2.3");
   std::vector<ClientCounts::Slot> held;
   for (int i = 0; i < 3; ++i) {
-    auto s = counts.try_take(a, 3);
+    auto s = counts.try_take(from_a, 3);
     REQUIRE(s);
     held.push_back(std::move(*s));
   }
   CHECK(counts.count(a) == 3);
-  CHECK_FALSE(counts.try_take(a, 3));
-  CHECK(counts.count(a) == 3);               // a refusal takes nothing
-  CHECK(counts.try_take(b, 3).has_value());  // another client is not held back (its slot goes at once)
+  CHECK_FALSE(counts.try_take(from_a, 3));
+  CHECK(counts.count(a) == 3);                    // a refusal takes nothing
+  CHECK(counts.try_take(from_b, 3).has_value());  // another client is not held back (its slot goes at once)
   CHECK(counts.count(b) == 0);
 
   ClientCounts::Slot moved = std::move(held.back());
@@ -68,7 +69,7 @@ TEST_CASE("a client gets at most `limit` places; each comes back when its slot g
   CHECK(counts.count(a) == 3);
   moved = ClientCounts::Slot();  // assigning over a slot gives its place back
   CHECK(counts.count(a) == 2);
-  CHECK(counts.try_take(a, 3).has_value());
+  CHECK(counts.try_take(from_a, 3).has_value());
   held.clear();
   CHECK(counts.count(a) == 0);
   CHECK(counts.clients() == 0);  // no entry is left behind for a client with no connection
@@ -76,24 +77,27 @@ TEST_CASE("a client gets at most `limit` places; each comes back when its slot g
 
 TEST_CASE("limit 0 counts nothing, and a peer without an address is never limited") {
   ClientCounts counts;
-  auto s = counts.try_take(key("192.0.2.2"), 0);
+  auto s = counts.try_take(peer("192.0.2.2"), 0);
   REQUIRE(s);
   CHECK(counts.count(key("192.0.2.2")) == 0);
-  CHECK(counts.try_take(std::nullopt, 1).has_value());
+  sockaddr_storage unix_peer{};
+  unix_peer.ss_family = AF_UNIX;
+  CHECK(counts.try_take(unix_peer, 1).has_value());
   CHECK(counts.clients() == 0);
 }
 
 TEST_CASE("workers taking and giving back places at once leave exact counts") {
   ClientCounts counts;
   const auto a = key("192.0.2.2");
+  const auto from_a = peer("192.0.2.2");
   constexpr int kRounds = 20000;
   // Catch's assertions are not thread-safe: each thread counts its refusals, checked after the join.
   auto churn = [&](int& refused) {
     for (int i = 0; i < kRounds; ++i)
-      if (!counts.try_take(a, 1000)) ++refused;
+      if (!counts.try_take(from_a, 1000)) ++refused;
   };
   std::vector<ClientCounts::Slot> kept;
-  for (int i = 0; i < 10; ++i) kept.push_back(std::move(*counts.try_take(a, 1000)));
+  for (int i = 0; i < 10; ++i) kept.push_back(std::move(*counts.try_take(from_a, 1000)));
   int refused_there = 0, refused_here = 0;
   std::thread other(churn, std::ref(refused_there));
   churn(refused_here);
