@@ -142,11 +142,36 @@ class Server {
       keep_restart_only_values(running, next);
     }
     runtime_ = std::make_shared<const RuntimeConfig>(std::move(next));
-    for (auto& w : workers_) w->apply(runtime_);
-    log::event(
-        spdlog::level::info, "reloaded",
-        {{"config", runtime_->config.config_file.value_or("-")},
-         {"backend_cidrs", runtime_->config.backend_cidr6.size() + runtime_->config.backend_cidr4.size()}});
+    std::vector<std::future<Status>> applying;
+    for (auto& w : workers_) applying.push_back(w->apply(runtime_));
+    report_reload(applying);
+  }
+
+  // Logged once every worker has switched (or kStopWait has passed), so `reloaded` means in effect.
+  void report_reload(std::vector<std::future<Status>>& applying) {
+    std::string errors;
+    std::size_t failed = 0;
+    for (std::size_t i = 0; i < applying.size(); ++i) {
+      const bool answered = applying[i].wait_for(kStopWait) == std::future_status::ready;
+      Status s = answered ? applying[i].get() : Status(Error{"did not answer in time"});
+      if (s) continue;
+      ++failed;
+      errors += (errors.empty() ? "" : "; ") + ("worker " + std::to_string(i) + ": " + s.error().message);
+    }
+    const auto& cfg = runtime_->config;
+    const std::string config_file = cfg.config_file.value_or("-");
+    if (failed == 0)
+      log::event(spdlog::level::info, "reloaded",
+                 {{"config", config_file},
+                  {"workers", applying.size()},
+                  {"backend_cidrs", cfg.backend_cidr6.size() + cfg.backend_cidr4.size()}});
+    else
+      log::event(spdlog::level::err, "reload_incomplete",
+                 {{"config", config_file},
+                  {"workers", applying.size()},
+                  {"failed_workers", failed},
+                  {"error", errors},
+                  {"kept", "previous configuration on those workers (keepalive: on the listeners named)"}});
   }
 
   void drain(int sig) {

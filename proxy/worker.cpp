@@ -104,31 +104,35 @@ void Worker::stop_accepting() {
   });
 }
 
-void Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) {
-  loop_->post_from_any_thread([this, runtime = std::move(runtime)] {
+std::future<Status> Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) {
+  auto applied = std::make_shared<std::promise<Status>>();
+  auto result = applied->get_future();
+  loop_->post_from_any_thread([this, applied, runtime = std::move(runtime)]() mutable {
     if (!same_servers(runtime->config.resolvers, ctx_.runtime->config.resolvers)) {
       auto resolver = Resolver::create(*loop_, resolver_settings(runtime->config));
-      if (!resolver) {
-        log::event(spdlog::level::err, "reload_resolver_failed",
-                   {{"worker", index_}, {"error", resolver.error().message}});
-        return;
-      }
+      if (!resolver)  // this worker keeps all of its previous configuration, so a later reload tries again
+        return applied->set_value(Error{"resolver: " + resolver.error().message});
       ctx_.resolver = *resolver;  // the old one lives on until its pending lookups are answered
     }
+    Status status = ok_status();
     if (runtime->config.keepalive != ctx_.runtime->config.keepalive)
-      apply_keepalive(runtime->config.keepalive);
-    ctx_.runtime = runtime;
+      status = apply_keepalive(runtime->config.keepalive);
+    ctx_.runtime = std::move(runtime);
+    applied->set_value(std::move(status));
   });
+  return result;
 }
 
-// Connections accepted from now on inherit it; open ones keep theirs.
-void Worker::apply_keepalive(const std::optional<TcpKeepalive>& keepalive) {
+// Connections accepted from now on inherit it; open ones keep theirs. Every listener is tried; the first
+// failure is returned.
+Status Worker::apply_keepalive(const std::optional<TcpKeepalive>& keepalive) {
+  Status first = ok_status();
   for (auto& l : listeners_) {
     if (!l.tcp || l.loop->fd() < 0) continue;
-    if (Status s = set_keepalive(l.loop->fd(), keepalive); !s)
-      log::event(spdlog::level::err, "reload_keepalive_failed",
-                 {{"worker", index_}, {"listener", l.text}, {"error", s.error().message}});
+    if (Status s = set_keepalive(l.loop->fd(), keepalive); !s && first)
+      first = Error{"keepalive on " + l.text + ": " + s.error().message};
   }
+  return first;
 }
 
 std::future<std::size_t> Worker::stop_connections(std::string reason) {

@@ -30,7 +30,9 @@ class Worker {
 
   // Thread-safe: each posts to the worker's loop.
   void stop_accepting();
-  void apply(std::shared_ptr<const RuntimeConfig> runtime);
+  // The future holds, once the worker has switched, whether it took all of `runtime` (an error keeps its
+  // previous resolver or listener keepalive and names what failed).
+  std::future<Status> apply(std::shared_ptr<const RuntimeConfig> runtime);
   // Ends every connection still open (each logs outcome=stopped with `reason`); the future holds how many.
   std::future<std::size_t> stop_connections(std::string reason);
   void stop_and_join();
@@ -44,7 +46,7 @@ class Worker {
     bool tcp = true;  // false: an inherited AF_UNIX listener, which has no TCP options
   };
   void on_accepted(const Listener& l, int fd, const sockaddr_storage& peer);
-  void apply_keepalive(const std::optional<TcpKeepalive>& keepalive);
+  Status apply_keepalive(const std::optional<TcpKeepalive>& keepalive);
 
   unsigned index_;
   std::unique_ptr<EventLoop> loop_;  // before ctx_, which borrows it, so it goes last

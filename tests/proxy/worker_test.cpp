@@ -1,0 +1,88 @@
+// Worker::apply: its future is ready once the worker's own loop has switched, so what the server logs as
+// `reloaded` is already in effect (here: the listener's keepalive, read back from the listening socket).
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proxy/config.hpp"
+#include "proxy/worker.hpp"
+
+using namespace sixgate;
+using namespace sixgate::proxy;
+
+namespace {
+
+int tcp_option(int fd, int level, int name) {
+  int value = -1;
+  socklen_t len = sizeof value;
+  REQUIRE(::getsockopt(fd, level, name, &value, &len) == 0);
+  return value;
+}
+
+// A listening socket handed over as -listen fd:N (the worker takes a duplicate, so options set on its copy
+// show on this one).
+struct InheritedListener {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  InheritedListener() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 8) == 0);
+  }
+  ~InheritedListener() { ::close(fd); }
+};
+
+std::shared_ptr<const RuntimeConfig> runtime_of(int listen_fd, std::vector<std::string> extra) {
+  std::vector<std::string> args{"-listen",       "fd:" + std::to_string(listen_fd),
+                                "-mode",         "nat46",
+                                "-nat46-prefix", "64:ff9b:1::",
+                                "-backend-cidr", "2001:db8:1::/64",
+                                "--resolver",    "127.0.0.1:53"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto parsed = parse_proxy_args(args);
+  INFO((parsed ? std::string() : parsed.error().message));
+  REQUIRE(parsed.ok());
+  return std::make_shared<const RuntimeConfig>(std::move(parsed).value());
+}
+
+}  // namespace
+
+TEST_CASE("a worker's apply is answered once the new listener keepalive is on the listening socket") {
+  InheritedListener listener;
+  std::atomic<std::size_t> active{0};
+  ClientCounts clients;
+  auto loop = EventLoop::create();
+  REQUIRE(loop.ok());
+  Worker worker(0, std::move(loop).value(), runtime_of(listener.fd, {"--keepalive", "off"}), active, clients);
+  REQUIRE(worker.prepare().ok());
+  worker.start();
+  CHECK(tcp_option(listener.fd, SOL_SOCKET, SO_KEEPALIVE) == 0);
+
+  auto applied = worker.apply(
+      runtime_of(listener.fd, {"--keepalive", "7s", "--keepalive-interval", "3s", "--keepalive-count", "4"}));
+  REQUIRE(applied.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  const Status status = applied.get();
+  INFO((status ? std::string() : status.error().message));
+  CHECK(status.ok());
+  CHECK(tcp_option(listener.fd, SOL_SOCKET, SO_KEEPALIVE) == 1);
+  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPIDLE) == 7);
+  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPINTVL) == 3);
+  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPCNT) == 4);
+
+  auto unchanged =
+      worker.apply(runtime_of(listener.fd, {"--keepalive", "7s", "--keepalive-interval", "3s",
+                                            "--keepalive-count", "4", "--resolver", "127.0.0.2:53"}));
+  REQUIRE(unchanged.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  CHECK(unchanged.get().ok());  // a new resolver, the same keepalive
+  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPIDLE) == 7);
+  worker.stop_and_join();
+}
