@@ -38,6 +38,8 @@ constexpr Key kKeys[] = {
     {"keepalive", false, false, "TCP keepalive probes after this much silence, both legs (default 15s; off)"},
     {"keepalive-interval", false, false, "time between keepalive probes (default 15s)"},
     {"keepalive-count", false, false, "unanswered keepalive probes that end a connection (default 9)"},
+    {"tcp-user-timeout", false, false,
+     "end a connection whose sent bytes stay unacknowledged (or window shut) this long (default off)"},
     {"max-connections", false, false, "concurrent client connections (default 50000)"},
     {"max-connections-per-client", false, false,
      "concurrent connections from one IPv4 address or IPv6 /64 (default 0: no limit)"},
@@ -342,7 +344,15 @@ Result<ProxyConfig> build_config(const RawValues& raw) {
   }
   auto keepalive = parse_keepalive(one("keepalive"), one("keepalive-interval"), one("keepalive-count"));
   if (!keepalive) return keepalive.error();
-  c.keepalive = *keepalive;
+  c.dead_peer.keepalive = *keepalive;
+  if (auto v = one("tcp-user-timeout")) {
+    auto d = parse_duration(*v);
+    if (!d) return flag_error("tcp-user-timeout", d.error());
+    // Below a second it would end live connections over one lost segment; the kernel takes an int of ms.
+    if (d->count() != 0 && (*d < std::chrono::seconds(1) || *d > std::chrono::hours(24)))
+      return make_error("-tcp-user-timeout: '" + log::bounded(*v, 40) + "' is not off or from 1s to 24h");
+    c.dead_peer.user_timeout = *d;
+  }
   if (auto v = one("max-connections")) {
     auto n = parse_uint<std::size_t>(*v, "--max-connections", 1, 10'000'000);
     if (!n) return n.error();

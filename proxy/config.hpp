@@ -50,6 +50,17 @@ struct TcpKeepalive {
   bool operator==(const TcpKeepalive&) const = default;
 };
 
+// How both legs of a relayed connection notice a peer that is gone. `keepalive` probes while both sides are
+// silent. `user_timeout` (TCP_USER_TIMEOUT; 0: off, the default, as in snid) ends a connection whose sent
+// bytes stay unacknowledged this long, or whose peer keeps its receive window shut this long, which
+// keepalive cannot see (a leg with bytes in flight sends no probes); with keepalive on it also replaces
+// the probe count as the limit.
+struct DeadPeerTimers {
+  std::optional<TcpKeepalive> keepalive = TcpKeepalive{};  // nullopt: off
+  std::chrono::milliseconds user_timeout{0};
+  bool operator==(const DeadPeerTimers&) const = default;
+};
+
 // Parsed here, implemented by the channel server.
 struct ChannelSiteConfig {
   std::string name, key_file;
@@ -82,7 +93,7 @@ struct ProxyConfig {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds idle_timeout{0};  // 0: off
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(10)};
-  std::optional<TcpKeepalive> keepalive = TcpKeepalive{};  // nullopt: off
+  DeadPeerTimers dead_peer;
   std::size_t max_connections = 50000;
   std::size_t max_connections_per_client = 0;  // per client IPv4 address or IPv6 /64; 0: no limit
   unsigned workers = 0;                        // 0: one per core (resolved by the caller)

@@ -339,7 +339,7 @@ void Connection::connect_next() {
     return refuse("connect_failed:" + last_connect_error_, Alert::internal_error);
   const Endpoint& to = candidates_[next_candidate_++];
   record_->backend = to_string(to.address);
-  auto fd = start_connect(to, source_, runtime_->config.keepalive);
+  auto fd = start_connect(to, source_, runtime_->config.dead_peer);
   if (!fd) {
     last_connect_error_ = fd.error().message;
     return connect_next();

@@ -166,12 +166,13 @@ class Server {
                   {"workers", applying.size()},
                   {"backend_cidrs", cfg.backend_cidr6.size() + cfg.backend_cidr4.size()}});
     else
-      log::event(spdlog::level::err, "reload_incomplete",
-                 {{"config", config_file},
-                  {"workers", applying.size()},
-                  {"failed_workers", failed},
-                  {"error", errors},
-                  {"kept", "previous configuration on those workers (keepalive: on the listeners named)"}});
+      log::event(
+          spdlog::level::err, "reload_incomplete",
+          {{"config", config_file},
+           {"workers", applying.size()},
+           {"failed_workers", failed},
+           {"error", errors},
+           {"kept", "previous configuration on those workers (dead-peer timers: on the listeners named)"}});
   }
 
   void drain(int sig) {

@@ -34,23 +34,31 @@ Result<int> close_with(int fd, Error e) {
   return e;
 }
 
-const char* failing_keepalive_option(int fd, const std::optional<TcpKeepalive>& k) {
-  if (!k) return failing_option(fd, {{SOL_SOCKET, SO_KEEPALIVE, 0, "SO_KEEPALIVE"}});
-  return failing_option(fd,
-                        {{SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE"},
-                         {IPPROTO_TCP, TCP_KEEPIDLE, static_cast<int>(k->idle.count()), "TCP_KEEPIDLE"},
-                         {IPPROTO_TCP, TCP_KEEPINTVL, static_cast<int>(k->interval.count()), "TCP_KEEPINTVL"},
-                         {IPPROTO_TCP, TCP_KEEPCNT, k->probes, "TCP_KEEPCNT"}});
+// `new_socket`: the socket still has the kernel's defaults (both off), so only timers that are on are set.
+const char* failing_dead_peer_option(int fd, const DeadPeerTimers& t, bool new_socket) {
+  const char* bad = nullptr;
+  if (const auto& k = t.keepalive)
+    bad = failing_option(
+        fd, {{SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE"},
+             {IPPROTO_TCP, TCP_KEEPIDLE, static_cast<int>(k->idle.count()), "TCP_KEEPIDLE"},
+             {IPPROTO_TCP, TCP_KEEPINTVL, static_cast<int>(k->interval.count()), "TCP_KEEPINTVL"},
+             {IPPROTO_TCP, TCP_KEEPCNT, k->probes, "TCP_KEEPCNT"}});
+  else if (!new_socket)
+    bad = failing_option(fd, {{SOL_SOCKET, SO_KEEPALIVE, 0, "SO_KEEPALIVE"}});
+  if (!bad && (t.user_timeout.count() != 0 || !new_socket))
+    bad = failing_option(
+        fd, {{IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(t.user_timeout.count()), "TCP_USER_TIMEOUT"}});
+  return bad;
 }
 
 }  // namespace
 
-Status set_keepalive(int fd, const std::optional<TcpKeepalive>& keepalive) {
-  if (const char* bad = failing_keepalive_option(fd, keepalive)) return sys_error(bad);
+Status set_dead_peer_timers(int fd, const DeadPeerTimers& timers) {
+  if (const char* bad = failing_dead_peer_option(fd, timers, false)) return sys_error(bad);
   return ok_status();
 }
 
-Result<int> open_listener(const ListenSpec& spec, const std::optional<TcpKeepalive>& keepalive) {
+Result<int> open_listener(const ListenSpec& spec, const DeadPeerTimers& timers) {
   if (spec.kind == ListenSpec::Kind::fd) {
     int type = 0;
     socklen_t len = sizeof type;
@@ -72,7 +80,7 @@ Result<int> open_listener(const ListenSpec& spec, const std::optional<TcpKeepali
       return close_with(fd, sys_error("-listen " + spec.text + ": SO_DOMAIN"));
     if (domain == AF_INET || domain == AF_INET6) {
       const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}});
-      if (!bad) bad = failing_keepalive_option(fd, keepalive);
+      if (!bad) bad = failing_dead_peer_option(fd, timers, false);
       if (bad) return close_with(fd, sys_error("-listen " + spec.text + ": " + bad));
     }
     return fd;
@@ -86,7 +94,7 @@ Result<int> open_listener(const ListenSpec& spec, const std::optional<TcpKeepali
   if (fd < 0) return sys_error("-listen " + spec.text + ": socket");
   // SO_REUSEPORT: every worker binds its own socket and the kernel spreads connections. TCP_NODELAY is
   // inherited by every accepted socket (small TLS flights must not wait behind Nagle on their way back to the
-  // client), which saves a setsockopt per connection; so are the keepalive settings (four more). No
+  // client), which saves a setsockopt per connection; so are the dead-peer timers (four or five more). No
   // TCP_DEFER_ACCEPT: it saves a wake-up per connection but moves the accept onto the path from the client's
   // hello to our SYN to the backend (148 µs there with it, 88 µs without, in the bench harness;
   // proxy/README.md).
@@ -94,7 +102,7 @@ Result<int> open_listener(const ListenSpec& spec, const std::optional<TcpKeepali
                                         {SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT"},
                                         {IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}});
   if (!bad && v6) bad = failing_option(fd, {{IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY=0 (dual-stack)"}});
-  if (!bad) bad = failing_keepalive_option(fd, keepalive);
+  if (!bad) bad = failing_dead_peer_option(fd, timers, false);
   if (bad) return close_with(fd, sys_error("-listen " + spec.text + ": " + bad));
   sockaddr_storage ss{};
   socklen_t sl = 0;
@@ -181,13 +189,13 @@ Result<Endpoint> unix_endpoint(const std::string& path) {
 }
 
 Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& source,
-                          const std::optional<TcpKeepalive>& keepalive) {
+                          const DeadPeerTimers& timers) {
   int family = to.address.ss_family;
   int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return sys_error("socket");
   if (family != AF_UNIX) {
     const char* bad = failing_option(fd, {{IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY"}});
-    if (!bad && keepalive) bad = failing_keepalive_option(fd, keepalive);
+    if (!bad) bad = failing_dead_peer_option(fd, timers, true);
     if (bad) return close_with(fd, sys_error(bad));
     // Before connect: the handshake's last ACK then rides on the first bytes we send, which always follow
     // at once (the replayed hello, an SSLRequest or a PROXY header). Best effort, as it only saves a packet.

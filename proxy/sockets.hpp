@@ -15,12 +15,12 @@ namespace sixgate::proxy {
 // A listening, non-blocking socket for `spec`. tcp: a new socket with SO_REUSEPORT (so every worker binds its
 // own and the kernel spreads connections); an empty address means [::] dual-stack. fd: dup() of the inherited
 // descriptor, so each worker owns (and closes) its own copy of the one shared listening socket. The
-// listener gets TCP_NODELAY and `keepalive`, which Linux copies to every socket it accepts.
-Result<int> open_listener(const ListenSpec& spec, const std::optional<TcpKeepalive>& keepalive);
+// listener gets TCP_NODELAY and the dead-peer timers, which Linux copies to every socket it accepts.
+Result<int> open_listener(const ListenSpec& spec, const DeadPeerTimers& timers);
 
-// Turns TCP keepalive on with these times, or off (nullopt). On a listener it applies to the connections
-// accepted from then on. The error names the option that failed.
-Status set_keepalive(int fd, const std::optional<TcpKeepalive>& keepalive);
+// Sets TCP keepalive on with its times or off (nullopt), and TCP_USER_TIMEOUT (0: off). On a listener it
+// applies to the connections accepted from then on. The error names the option that failed.
+Status set_dead_peer_timers(int fd, const DeadPeerTimers& timers);
 
 // The IPv4 address of a client that connected over IPv4, also when it arrived as ::ffff:a.b.c.d on a
 // dual-stack socket; nullopt for a real IPv6 client.
@@ -43,9 +43,9 @@ Result<Endpoint> unix_endpoint(const std::string& path);
 // first: IPV6_FREEBIND lets it bind an address that is only routed locally (the NAT46 /96 on lo, no
 // capability needed), IP_BIND_ADDRESS_NO_PORT defers the port choice to connect() so the 4-tuple, not the
 // source port alone, must be unique: thousands of connections from one client IPv4 work. Over TCP,
-// `keepalive` (if any) is set before connect().
+// the dead-peer timers that are on are set before connect().
 Result<int> start_connect(const Endpoint& to, const std::optional<Ipv6Address>& source,
-                          const std::optional<TcpKeepalive>& keepalive);
+                          const DeadPeerTimers& timers);
 
 // The connection's ACKs wait (up to the kernel's delayed-ACK time, ~40 ms) for data going back instead of
 // leaving at once (TCP_QUICKACK off): what a client sends here is answered (the backend's ServerHello, the

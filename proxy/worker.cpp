@@ -54,7 +54,7 @@ Status Worker::prepare() {
   if (!resolver) return resolver.error();
   ctx_.resolver = *resolver;
   for (const auto& spec : ctx_.runtime->config.listen) {
-    auto fd = open_listener(spec, ctx_.runtime->config.keepalive);
+    auto fd = open_listener(spec, ctx_.runtime->config.dead_peer);
     if (!fd) return fd.error();
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
@@ -115,8 +115,8 @@ std::future<Status> Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) 
       ctx_.resolver = *resolver;  // the old one lives on until its pending lookups are answered
     }
     Status status = ok_status();
-    if (runtime->config.keepalive != ctx_.runtime->config.keepalive)
-      status = apply_keepalive(runtime->config.keepalive);
+    if (runtime->config.dead_peer != ctx_.runtime->config.dead_peer)
+      status = apply_dead_peer_timers(runtime->config.dead_peer);
     ctx_.runtime = std::move(runtime);
     applied->set_value(std::move(status));
   });
@@ -125,12 +125,12 @@ std::future<Status> Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) 
 
 // Connections accepted from now on inherit it; open ones keep theirs. Every listener is tried; the first
 // failure is returned.
-Status Worker::apply_keepalive(const std::optional<TcpKeepalive>& keepalive) {
+Status Worker::apply_dead_peer_timers(const DeadPeerTimers& timers) {
   Status first = ok_status();
   for (auto& l : listeners_) {
     if (!l.tcp || l.loop->fd() < 0) continue;
-    if (Status s = set_keepalive(l.loop->fd(), keepalive); !s && first)
-      first = Error{"keepalive on " + l.text + ": " + s.error().message};
+    if (Status s = set_dead_peer_timers(l.loop->fd(), timers); !s && first)
+      first = Error{"listener " + l.text + ": " + s.error().message};
   }
   return first;
 }

@@ -31,7 +31,7 @@ class Worker {
   // Thread-safe: each posts to the worker's loop.
   void stop_accepting();
   // The future holds, once the worker has switched, whether it took all of `runtime` (an error keeps its
-  // previous resolver or listener keepalive and names what failed).
+  // previous resolver or listener timers and names what failed).
   std::future<Status> apply(std::shared_ptr<const RuntimeConfig> runtime);
   // Ends every connection still open (each logs outcome=stopped with `reason`); the future holds how many.
   std::future<std::size_t> stop_connections(std::string reason);
@@ -46,7 +46,7 @@ class Worker {
     bool tcp = true;  // false: an inherited AF_UNIX listener, which has no TCP options
   };
   void on_accepted(const Listener& l, int fd, const sockaddr_storage& peer);
-  Status apply_keepalive(const std::optional<TcpKeepalive>& keepalive);
+  Status apply_dead_peer_timers(const DeadPeerTimers& timers);
 
   unsigned index_;
   std::unique_ptr<EventLoop> loop_;  // before ctx_, which borrows it, so it goes last

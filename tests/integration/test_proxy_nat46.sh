@@ -74,7 +74,7 @@ PIDS+=($!)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=app.test -days 1 \
   -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
 cat >"$TMP/backend.py" <<'PY'
-import socket, ssl, sys, threading
+import socket, ssl, sys, threading, time
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(sys.argv[1] + "/cert.pem", sys.argv[1] + "/key.pem")
 
@@ -111,6 +111,20 @@ def serve(port, handler):
 threading.Thread(target=serve, args=(443, lambda c, p: reply(c, p, True)), daemon=True).start()
 threading.Thread(target=serve, args=(80, lambda c, p: reply(c, p, False)), daemon=True).start()
 threading.Thread(target=serve, args=(5432, postgres), daemon=True).start()
+
+def stream(c, peer):  # writes without end (20 s at most), for a client that stops reading
+    c.settimeout(1)
+    end = time.monotonic() + 20
+    try:
+        while time.monotonic() < end:
+            try:
+                c.send(b"x" * 65536)
+            except socket.timeout:
+                pass
+    except OSError:
+        pass
+    c.close()
+threading.Thread(target=serve, args=(7450, stream), daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
 PY
@@ -248,6 +262,18 @@ try:
                 break
         print("held=%d" % len(held), flush=True)
         time.sleep(3)
+    elif what == "stall":  # a real ClientHello for app.test to port sys.argv[2], then never read (tiny window)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("192.0.2.1", int(sys.argv[2])))
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        try:
+            ctx.wrap_bio(incoming, outgoing, server_hostname="app.test").do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        s.sendall(outgoing.read())
+        print("hello_sent", flush=True)
+        time.sleep(15)
     elif what == "slowloris":
         s = socket.create_connection(("192.0.2.1", 443), timeout=10)
         s.sendall(b"\x16")
@@ -500,6 +526,34 @@ kill "$VANISH_PID" 2>/dev/null || true
 wait "$VANISH_PID" "$FLOOD6_PID" 2>/dev/null || true
 kill -TERM "$PROXY6_PID" 2>/dev/null || true
 
+# --tcp-user-timeout: a client that stops reading while the backend keeps sending holds the proxy's client
+# leg at a zero window, with bytes unsent. Keepalive never probes such a leg and the peer answers every
+# window probe, so without the user timeout the connection (and the backend's) would stay for ever.
+ip netns exec "$PX" "$PROXY" -listen tcp:192.0.2.1:9447 -nat46-prefix 64:ff9b:1:: -backend-cidr 2001:db8:1::/64 \
+  -backend-port 7450 --resolver 127.0.0.1 --keepalive off --tcp-user-timeout 2s \
+  --control-socket "$TMP/control7.sock" >"$TMP/proxy7.log" 2>&1 &
+PROXY7_PID=$!
+PIDS+=($PROXY7_PID)
+for _ in $(seq 1 50); do grep -q listening "$TMP/proxy7.log" && break; sleep 0.1; done
+in_cl python3 "$TMP/client.py" stall 9447 >"$TMP/stall.out" 2>&1 &
+STALL_PID=$!
+t0=$(date +%s%N)
+ended=0
+for _ in $(seq 1 150); do  # 15 s at most: window probes back off from 0.2 s, the limit is checked at each
+  grep -q 'outcome=relayed reason="client_error:Connection timed out"' "$TMP/proxy7.log" && { ended=1; break; }
+  sleep 0.1
+done
+secs=$(awk -v t0="$t0" -v t1="$(date +%s%N)" 'BEGIN { printf "%.1f", (t1 - t0) / 1e9 }')
+line=$(grep 'outcome=' "$TMP/proxy7.log" | tail -1 || true)
+if [ $ended = 1 ] && grep -q hello_sent "$TMP/stall.out" && grep -q 'sni=app.test' <<<"$line"; then
+  pass "--tcp-user-timeout 2s: a client holding a zero window is dropped after ${secs}s (keepalive off)"
+else
+  fail "--tcp-user-timeout: ended=$ended after ${secs}s; client: $(cat "$TMP/stall.out"); proxy: ${line:-no access line}"
+fi
+kill "$STALL_PID" 2>/dev/null || true
+wait "$STALL_PID" 2>/dev/null || true
+kill -TERM "$PROXY7_PID" 2>/dev/null || true
+
 # -mode tcp: the backend sees the proxy's own address. -mode unix -proxy-proto: a socket file named after the
 # host (or the wildcard "*.test"), and a PROXY v2 header carrying the client's address before the hello.
 # The tcp-mode instance takes its mode from a file, so that a reload can try to change it.
@@ -643,7 +697,7 @@ else
 fi
 
 if [ $FAILS -gt 0 ]; then
-  for f in proxy.log proxy2.log proxy3.log proxy4.log proxy5.log proxy6.log vanish.out backend.err unix_backend.out; do
+  for f in proxy.log proxy2.log proxy3.log proxy4.log proxy5.log proxy6.log proxy7.log stall.out vanish.out backend.err unix_backend.out; do
     echo "--- $f"; tail -n 30 "$TMP/$f" 2>/dev/null || true
   done
   echo "$FAILS check(s) failed"

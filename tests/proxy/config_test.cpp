@@ -271,29 +271,29 @@ TEST_CASE(
 TEST_CASE("keepalive: snid's 15 s / 15 s / 9 probes by default, settable, off, and bounded as Linux is") {
   auto defaults = with({});
   REQUIRE(defaults.ok());
-  REQUIRE(defaults->keepalive);
-  CHECK(defaults->keepalive->idle == std::chrono::seconds(15));
-  CHECK(defaults->keepalive->interval == std::chrono::seconds(15));
-  CHECK(defaults->keepalive->probes == 9);
+  REQUIRE(defaults->dead_peer.keepalive);
+  CHECK(defaults->dead_peer.keepalive->idle == std::chrono::seconds(15));
+  CHECK(defaults->dead_peer.keepalive->interval == std::chrono::seconds(15));
+  CHECK(defaults->dead_peer.keepalive->probes == 9);
 
   auto set = with({"--keepalive", "2m", "-keepalive-interval", "10", "--keepalive-count=3"});
   REQUIRE(set.ok());
-  REQUIRE(set->keepalive);
-  CHECK(set->keepalive->idle == std::chrono::minutes(2));
-  CHECK(set->keepalive->interval == std::chrono::seconds(10));
-  CHECK(set->keepalive->probes == 3);
+  REQUIRE(set->dead_peer.keepalive);
+  CHECK(set->dead_peer.keepalive->idle == std::chrono::minutes(2));
+  CHECK(set->dead_peer.keepalive->interval == std::chrono::seconds(10));
+  CHECK(set->dead_peer.keepalive->probes == 3);
 
   for (const char* off : {"off", "0"}) {
     auto r = with({"--keepalive", off});
     REQUIRE(r.ok());
-    CHECK_FALSE(r->keepalive);
+    CHECK_FALSE(r->dead_peer.keepalive);
   }
   auto from_file = parse_proxy_args(minimal_nat46_args, "keepalive = \"off\"\n", "k.toml");
   REQUIRE(from_file.ok());
-  CHECK_FALSE(from_file->keepalive);
+  CHECK_FALSE(from_file->dead_peer.keepalive);
   auto count_from_file = parse_proxy_args(minimal_nat46_args, "keepalive-count = 5\n", "k.toml");
   REQUIRE(count_from_file.ok());
-  CHECK(count_from_file->keepalive->probes == 5);
+  CHECK(count_from_file->dead_peer.keepalive->probes == 5);
 
   auto error = [&](std::vector<std::string> extra) {
     auto r = with(std::move(extra));
@@ -315,6 +315,32 @@ TEST_CASE("keepalive: snid's 15 s / 15 s / 9 probes by default, settable, off, a
   // A reload applies a change: the listeners take it for the connections accepted after it.
   auto off = with({"--keepalive", "off"});
   const auto differences = reload_differences(*defaults, *off);
+  CHECK(differences.refused.empty());
+  CHECK(differences.need_restart.empty());
+}
+
+TEST_CASE("tcp-user-timeout: off by default, from 1s to 24h, off again with 0 or off, applied by a reload") {
+  auto defaults = with({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->dead_peer.user_timeout.count() == 0);
+  auto set = with({"--tcp-user-timeout", "90s"});
+  REQUIRE(set.ok());
+  CHECK(set->dead_peer.user_timeout == std::chrono::seconds(90));
+  CHECK(set->dead_peer.keepalive);  // independent of keepalive
+  auto from_file = parse_proxy_args(minimal_nat46_args, "tcp-user-timeout = \"2500ms\"\n", "u.toml");
+  REQUIRE(from_file.ok());
+  CHECK(from_file->dead_peer.user_timeout == std::chrono::milliseconds(2500));
+  for (const char* off : {"off", "0"}) {
+    auto r = with({"-tcp-user-timeout", off});
+    REQUIRE(r.ok());
+    CHECK(r->dead_peer.user_timeout.count() == 0);
+  }
+  for (const char* bad : {"500ms", "25h", "soon"}) {
+    auto r = with({"--tcp-user-timeout", bad});
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::Contains("-tcp-user-timeout"));
+  }
+  const auto differences = reload_differences(*defaults, *set);
   CHECK(differences.refused.empty());
   CHECK(differences.need_restart.empty());
 }

@@ -19,11 +19,15 @@ using namespace sixgate;
 using namespace sixgate::proxy;
 using sixgate::proxy::test::tcp_info_of;
 
+namespace {
+const DeadPeerTimers kTimersOff{.keepalive = std::nullopt};
+}
+
 TEST_CASE("a NAT46 source option that cannot be set is an error naming it") {
   // An IPv4 socket has no IPV6_FREEBIND: the option fails before any bind is tried.
   auto to = endpoint(Ipv4Address::parse("127.0.0.1").value(), 9);
   auto source = Ipv6Address::parse("64:ff9b:1::c000:202").value();
-  auto fd = start_connect(to, source, TcpKeepalive{});
+  auto fd = start_connect(to, source, DeadPeerTimers{});
   REQUIRE_FALSE(fd.ok());
   CHECK_THAT(fd.error().message, Catch::Contains("IPV6_FREEBIND"));
   CHECK_THAT(fd.error().message, Catch::Contains("64:ff9b:1::c000:202"));
@@ -39,7 +43,7 @@ TEST_CASE("a connect without a source starts on a non-blocking socket") {
   socklen_t len = sizeof a;
   REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) == 0);
   auto fd = start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), ntohs(a.sin_port)), std::nullopt,
-                          std::nullopt);
+                          kTimersOff);
   REQUIRE(fd.ok());
   CHECK((::fcntl(*fd, F_GETFL) & O_NONBLOCK) != 0);  // the relay and the connect wait rely on it
   ::close(*fd);
@@ -49,11 +53,11 @@ TEST_CASE("a connect without a source starts on a non-blocking socket") {
 namespace {
 // A loopback listener on an ephemeral port; connections wait in its queue until accepted.
 struct LoopbackListener {
-  explicit LoopbackListener(const std::optional<TcpKeepalive>& keepalive = std::nullopt) {
+  explicit LoopbackListener(const DeadPeerTimers& timers = kTimersOff) {
     ListenSpec spec;
     spec.address = "127.0.0.1";
     spec.text = "tcp:127.0.0.1:0";
-    auto opened = open_listener(spec, keepalive);
+    auto opened = open_listener(spec, timers);
     REQUIRE(opened.ok());
     fd = *opened;
     sockaddr_in a{};
@@ -82,7 +86,7 @@ TEST_CASE("an accepted socket inherits TCP_NODELAY from the listener") {
   // The accept loop does not set it per connection; this is the kernel behaviour it relies on.
   LoopbackListener listener;
   auto client = start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), listener.port), std::nullopt,
-                              std::nullopt);
+                              kTimersOff);
   REQUIRE(client.ok());
   const int accepted = listener.accept_one();
   int nodelay = 0;
@@ -93,31 +97,34 @@ TEST_CASE("an accepted socket inherits TCP_NODELAY from the listener") {
   ::close(*client);
 }
 
-struct KeepaliveOptions {
-  int on = -1, idle = -1, interval = -1, probes = -1;
+struct DeadPeerOptions {
+  int on = -1, idle = -1, interval = -1, probes = -1, user_timeout_ms = -1;
 };
-KeepaliveOptions keepalive_of(int fd) {
-  KeepaliveOptions k;
+DeadPeerOptions dead_peer_options_of(int fd) {
+  DeadPeerOptions k;
   socklen_t len = sizeof(int);
   REQUIRE(::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &k.on, &len) == 0);
   REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &k.idle, &len) == 0);
   REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &k.interval, &len) == 0);
   REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &k.probes, &len) == 0);
+  REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &k.user_timeout_ms, &len) == 0);
   return k;
 }
 
-TEST_CASE("accepted sockets take the listener's keepalive settings, as set at accept time") {
+TEST_CASE("accepted sockets take the listener's keepalive and user timeout, as set at accept time") {
   // Nothing sets them per accepted connection: Linux copies them from the listener, and a reload that
   // changes them on the listener reaches the connections accepted after it.
-  const TcpKeepalive first{
-      .idle = std::chrono::seconds(31), .interval = std::chrono::seconds(7), .probes = 4};
+  const DeadPeerTimers first{
+      .keepalive =
+          TcpKeepalive{.idle = std::chrono::seconds(31), .interval = std::chrono::seconds(7), .probes = 4},
+      .user_timeout = std::chrono::seconds(40)};
   LoopbackListener listener(first);
   const auto connect_and_accept = [&listener] {
     auto client = start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), listener.port),
-                                std::nullopt, std::nullopt);
+                                std::nullopt, kTimersOff);
     REQUIRE(client.ok());
     const int accepted = listener.accept_one();
-    const auto k = keepalive_of(accepted);
+    const auto k = dead_peer_options_of(accepted);
     ::close(accepted);
     ::close(*client);
     return k;
@@ -127,41 +134,55 @@ TEST_CASE("accepted sockets take the listener's keepalive settings, as set at ac
   CHECK(k.idle == 31);
   CHECK(k.interval == 7);
   CHECK(k.probes == 4);
+  CHECK(k.user_timeout_ms == 40000);
 
-  REQUIRE(set_keepalive(listener.fd, TcpKeepalive{.idle = std::chrono::seconds(45)}).ok());
+  REQUIRE(
+      set_dead_peer_timers(listener.fd, {.keepalive = TcpKeepalive{.idle = std::chrono::seconds(45)}}).ok());
   k = connect_and_accept();
   CHECK(k.on == 1);
   CHECK(k.idle == 45);
   CHECK(k.interval == 15);
   CHECK(k.probes == 9);
+  CHECK(k.user_timeout_ms == 0);
 
-  REQUIRE(set_keepalive(listener.fd, std::nullopt).ok());
-  CHECK(connect_and_accept().on == 0);
+  REQUIRE(
+      set_dead_peer_timers(listener.fd, {.keepalive = std::nullopt, .user_timeout = std::chrono::seconds(3)})
+          .ok());
+  k = connect_and_accept();
+  CHECK(k.on == 0);
+  CHECK(k.user_timeout_ms == 3000);
 }
 
-TEST_CASE("a backend connection carries the keepalive settings, or none when they are off") {
+TEST_CASE("a backend connection carries the dead-peer timers that are on, and none when they are off") {
   LoopbackListener listener;
   const auto to = endpoint(Ipv4Address::parse("127.0.0.1").value(), listener.port);
-  auto with = start_connect(to, std::nullopt, TcpKeepalive{.idle = std::chrono::seconds(20), .probes = 3});
+  auto with = start_connect(to, std::nullopt,
+                            {.keepalive = TcpKeepalive{.idle = std::chrono::seconds(20), .probes = 3},
+                             .user_timeout = std::chrono::milliseconds(25500)});
   REQUIRE(with.ok());
-  const auto k = keepalive_of(*with);
+  const auto k = dead_peer_options_of(*with);
   CHECK(k.on == 1);
   CHECK(k.idle == 20);
   CHECK(k.interval == 15);
   CHECK(k.probes == 3);
-  auto without = start_connect(to, std::nullopt, std::nullopt);
+  CHECK(k.user_timeout_ms == 25500);
+  auto without = start_connect(to, std::nullopt, kTimersOff);
   REQUIRE(without.ok());
-  CHECK(keepalive_of(*without).on == 0);
+  CHECK(dead_peer_options_of(*without).on == 0);
+  CHECK(dead_peer_options_of(*without).user_timeout_ms == 0);
   ::close(*with);
   ::close(*without);
 }
 
-TEST_CASE("keepalive that cannot be set is an error naming the option") {
+TEST_CASE("a dead-peer timer that cannot be set is an error naming the option") {
   int pair[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
-  auto set = set_keepalive(pair[0], TcpKeepalive{});
+  auto set = set_dead_peer_timers(pair[0], DeadPeerTimers{});
   REQUIRE_FALSE(set.ok());
   CHECK_THAT(set.error().message, Catch::Contains("TCP_KEEPIDLE"));
+  set = set_dead_peer_timers(pair[0], {.keepalive = std::nullopt, .user_timeout = std::chrono::seconds(5)});
+  REQUIRE_FALSE(set.ok());  // SO_KEEPALIVE off works on any socket; the user timeout is TCP's
+  CHECK_THAT(set.error().message, Catch::Contains("TCP_USER_TIMEOUT"));
   ::close(pair[0]);
   ::close(pair[1]);
 }
@@ -170,7 +191,7 @@ TEST_CASE("a backend connection's last handshake ACK rides on the first bytes se
   LoopbackListener listener;
   const auto started = std::chrono::steady_clock::now();
   auto fd = start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), listener.port), std::nullopt,
-                          std::nullopt);
+                          kTimersOff);
   REQUIRE(fd.ok());
   pollfd out{*fd, POLLOUT, 0};
   REQUIRE(::poll(&out, 1, 5000) == 1);
@@ -187,7 +208,7 @@ TEST_CASE("a backend connection's last handshake ACK rides on the first bytes se
 TEST_CASE("an accepted connection's ACK of a request waits for the reply") {
   LoopbackListener listener;
   auto client = start_connect(endpoint(Ipv4Address::parse("127.0.0.1").value(), listener.port), std::nullopt,
-                              std::nullopt);
+                              kTimersOff);
   REQUIRE(client.ok());
   const int server = listener.accept_one();
   bool delayed = false;

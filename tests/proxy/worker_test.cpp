@@ -1,5 +1,6 @@
 // Worker::apply: its future is ready once the worker's own loop has switched, so what the server logs as
-// `reloaded` is already in effect (here: the listener's keepalive, read back from the listening socket).
+// `reloaded` is already in effect (here: the listener's dead-peer timers, read back from the listening
+// socket).
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -56,7 +57,7 @@ std::shared_ptr<const RuntimeConfig> runtime_of(int listen_fd, std::vector<std::
 
 }  // namespace
 
-TEST_CASE("a worker's apply is answered once the new listener keepalive is on the listening socket") {
+TEST_CASE("a worker's apply is answered once the new dead-peer timers are on the listening socket") {
   InheritedListener listener;
   std::atomic<std::size_t> active{0};
   ClientCounts clients;
@@ -67,8 +68,9 @@ TEST_CASE("a worker's apply is answered once the new listener keepalive is on th
   worker.start();
   CHECK(tcp_option(listener.fd, SOL_SOCKET, SO_KEEPALIVE) == 0);
 
-  auto applied = worker.apply(
-      runtime_of(listener.fd, {"--keepalive", "7s", "--keepalive-interval", "3s", "--keepalive-count", "4"}));
+  auto applied =
+      worker.apply(runtime_of(listener.fd, {"--keepalive", "7s", "--keepalive-interval", "3s",
+                                            "--keepalive-count", "4", "--tcp-user-timeout", "45s"}));
   REQUIRE(applied.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
   const Status status = applied.get();
   INFO((status ? std::string() : status.error().message));
@@ -77,12 +79,13 @@ TEST_CASE("a worker's apply is answered once the new listener keepalive is on th
   CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPIDLE) == 7);
   CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPINTVL) == 3);
   CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPCNT) == 4);
+  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 45000);
 
-  auto unchanged =
-      worker.apply(runtime_of(listener.fd, {"--keepalive", "7s", "--keepalive-interval", "3s",
-                                            "--keepalive-count", "4", "--resolver", "127.0.0.2:53"}));
-  REQUIRE(unchanged.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
-  CHECK(unchanged.get().ok());  // a new resolver, the same keepalive
+  auto next = worker.apply(runtime_of(listener.fd, {"--keepalive", "7s", "--keepalive-interval", "3s",
+                                                    "--keepalive-count", "4", "--resolver", "127.0.0.2:53"}));
+  REQUIRE(next.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  CHECK(next.get().ok());  // a new resolver, the same keepalive, the user timeout off again
   CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPIDLE) == 7);
+  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
   worker.stop_and_join();
 }
