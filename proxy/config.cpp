@@ -616,6 +616,31 @@ ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConf
   if (next.workers != running.workers) d.need_restart.emplace_back("workers");
   if (next.control_socket != running.control_socket) d.need_restart.emplace_back("control-socket");
   if (next.channel != running.channel) d.need_restart.emplace_back("channel");
+
+  const auto applied = [&d](bool changed, const char* key) {
+    if (changed) d.applied.emplace_back(key);
+  };
+  applied(next.backend_cidr6 != running.backend_cidr6 || next.backend_cidr4 != running.backend_cidr4,
+          "backend-cidr");
+  applied(next.backend_port != running.backend_port, "backend-port");
+  applied(next.default_hostname != running.default_hostname, "default-hostname");
+  applied(next.proxy_proto != running.proxy_proto, "proxy-proto");
+  applied(next.unix_directory != running.unix_directory, "unix-directory");
+  applied(next.hello_timeout != running.hello_timeout, "hello-timeout");
+  applied(next.connect_timeout != running.connect_timeout, "connect-timeout");
+  applied(next.idle_timeout != running.idle_timeout, "idle-timeout");
+  applied(next.drain_timeout != running.drain_timeout, "drain-timeout");
+  applied(next.dead_peer.keepalive != running.dead_peer.keepalive, "keepalive");
+  applied(next.dead_peer.user_timeout != running.dead_peer.user_timeout, "tcp-user-timeout");
+  applied(next.max_connections != running.max_connections, "max-connections");
+  applied(next.max_connections_per_client != running.max_connections_per_client,
+          "max-connections-per-client");
+  applied(next.max_hello_bytes != running.max_hello_bytes, "max-hello-bytes");
+  applied(!std::ranges::equal(next.resolvers, running.resolvers, {}, &ResolverAddress::to_ares,
+                              &ResolverAddress::to_ares),
+          "resolver");
+  applied(next.access_log_flush != running.access_log_flush && !switches_access_log_batching(running, next),
+          "access-log-flush");
   return d;
 }
 

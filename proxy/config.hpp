@@ -115,9 +115,11 @@ struct ProxyConfig {
 // `need_restart`: log-level, log-format, workers, control-socket, channel, and access-log-flush between 0 and
 // a batching interval (a new non-zero interval applies). They take effect only at start;
 // the reload applies everything else and keeps the running values of these (keep_restart_only_values).
+// `applied`: the other keys that changed, in the order of --help; in effect once the reload is logged.
 struct ReloadDifferences {
   std::vector<std::string> refused;
   std::vector<std::string> need_restart;
+  std::vector<std::string> applied;
 };
 ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConfig& next);
 void keep_restart_only_values(const ProxyConfig& running, ProxyConfig& next);

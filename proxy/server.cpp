@@ -144,11 +144,11 @@ class Server {
     runtime_ = std::make_shared<const RuntimeConfig>(std::move(next));
     std::vector<std::future<Status>> applying;
     for (auto& w : workers_) applying.push_back(w->apply(runtime_));
-    report_reload(applying);
+    report_reload(applying, differences.applied);
   }
 
   // Logged once every worker has switched (or kStopWait has passed), so `reloaded` means in effect.
-  void report_reload(std::vector<std::future<Status>>& applying) {
+  void report_reload(std::vector<std::future<Status>>& applying, const std::vector<std::string>& changed) {
     std::string errors;
     std::size_t failed = 0;
     for (std::size_t i = 0; i < applying.size(); ++i) {
@@ -160,15 +160,18 @@ class Server {
     }
     const auto& cfg = runtime_->config;
     const std::string config_file = cfg.config_file.value_or("-");
+    const std::string changed_keys = changed.empty() ? "none" : join(changed);
     if (failed == 0)
       log::event(spdlog::level::info, "reloaded",
                  {{"config", config_file},
+                  {"changed", changed_keys},
                   {"workers", applying.size()},
                   {"backend_cidrs", cfg.backend_cidr6.size() + cfg.backend_cidr4.size()}});
     else
       log::event(
           spdlog::level::err, "reload_incomplete",
           {{"config", config_file},
+           {"changed", changed_keys},
            {"workers", applying.size()},
            {"failed_workers", failed},
            {"error", errors},

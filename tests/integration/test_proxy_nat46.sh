@@ -393,6 +393,7 @@ for _ in $(seq 1 50); do grep -q 'reloaded' "$TMP/proxy.log" && break; sleep 0.1
 out=$(client tls app.test)
 expect "after SIGHUP, app.test (now outside the reloaded -backend-cidr) is refused" "UNRECOGNIZED_NAME" "$out"
 log_has "SIGHUP names a changed key that needs a restart" 'reload_needs_restart changed=log-level'
+log_has "SIGHUP names the key it applied, once in effect" 'info reloaded config=[^ ]* changed=backend-cidr '
 touch "$TMP/go"
 wait "$HOLD_PID" || true
 expect "a connection established before SIGHUP still completes" "peer=64:ff9b:1::c000:202" "$(cat "$TMP/hold.out")"
@@ -469,6 +470,9 @@ printf 'keepalive = "1s"\nkeepalive-interval = "1s"\nkeepalive-count = 2\nmax-co
   >"$TMP/proxy6.toml"
 kill -HUP "$PROXY6_PID"
 for _ in $(seq 1 50); do grep -q 'info reloaded' "$TMP/proxy6.log" && break; sleep 0.1; done
+grep -q 'info reloaded config=[^ ]* changed=keepalive,max-connections-per-client ' "$TMP/proxy6.log" &&
+  pass "a reload names what it applied: keepalive,max-connections-per-client" ||
+  fail "reload of proxy6: $(grep -i reload "$TMP/proxy6.log" | tail -1)"
 # The same reload set --max-connections-per-client 3: of five connections held from 192.0.2.2, two are
 # refused, while another client (192.0.2.3, below) still gets through.
 in_cl python3 "$TMP/client.py" flood 9446 5 >"$TMP/flood6.out" 2>&1 &

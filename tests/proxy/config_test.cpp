@@ -343,6 +343,29 @@ TEST_CASE("tcp-user-timeout: off by default, from 1s to 24h, off again with 0 or
   const auto differences = reload_differences(*defaults, *set);
   CHECK(differences.refused.empty());
   CHECK(differences.need_restart.empty());
+  CHECK(differences.applied == std::vector<std::string>{"tcp-user-timeout"});
+}
+
+TEST_CASE(
+    "a reload names the keys it applies: each changed one, in --help order, and none when nothing did") {
+  auto running = with({});
+  REQUIRE(running.ok());
+  CHECK(reload_differences(*running, *running).applied.empty());
+  auto next = with({"--backend-port", "8443", "--idle-timeout", "5m", "--keepalive-count", "3",
+                    "--max-connections", "100", "--resolver", "192.0.2.53", "--access-log-flush", "2s",
+                    "--default-hostname", "app.test", "--hello-timeout", "3s"});
+  REQUIRE(next.ok());
+  const auto d = reload_differences(*running, *next);
+  CHECK(d.applied == std::vector<std::string>{"backend-port", "default-hostname", "hello-timeout",
+                                              "idle-timeout", "keepalive", "max-connections", "resolver",
+                                              "access-log-flush"});
+  CHECK(d.need_restart.empty());
+  // Switched off, the batching needs a restart: named there, not among the applied keys.
+  auto unbatched = with({"--access-log-flush", "0"});
+  REQUIRE(unbatched.ok());
+  const auto off = reload_differences(*running, *unbatched);
+  CHECK(off.applied.empty());
+  CHECK(off.need_restart == std::vector<std::string>{"access-log-flush"});
 }
 
 TEST_CASE("max-connections-per-client: off by default, a number otherwise") {
