@@ -151,8 +151,9 @@ class Server {
   void report_reload(std::vector<std::future<Status>>& applying, const std::vector<std::string>& changed) {
     std::string errors;
     std::size_t failed = 0;
+    const auto deadline = std::chrono::steady_clock::now() + kStopWait;
     for (std::size_t i = 0; i < applying.size(); ++i) {
-      const bool answered = applying[i].wait_for(kStopWait) == std::future_status::ready;
+      const bool answered = applying[i].wait_until(deadline) == std::future_status::ready;
       Status s = answered ? applying[i].get() : Status(Error{"did not answer in time"});
       if (s) continue;
       ++failed;
