@@ -604,6 +604,10 @@ bool switches_access_log_batching(const ProxyConfig& running, const ProxyConfig&
 }
 }  // namespace
 
+bool same_resolvers(const std::vector<ResolverAddress>& a, const std::vector<ResolverAddress>& b) {
+  return std::ranges::equal(a, b, {}, &ResolverAddress::to_ares, &ResolverAddress::to_ares);
+}
+
 ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConfig& next) {
   ReloadDifferences d;
   if (!std::ranges::equal(next.listen, running.listen, {}, &ListenSpec::text, &ListenSpec::text))
@@ -636,9 +640,7 @@ ReloadDifferences reload_differences(const ProxyConfig& running, const ProxyConf
   applied(next.max_connections_per_client != running.max_connections_per_client,
           "max-connections-per-client");
   applied(next.max_hello_bytes != running.max_hello_bytes, "max-hello-bytes");
-  applied(!std::ranges::equal(next.resolvers, running.resolvers, {}, &ResolverAddress::to_ares,
-                              &ResolverAddress::to_ares),
-          "resolver");
+  applied(!same_resolvers(next.resolvers, running.resolvers), "resolver");
   applied(next.access_log_flush != running.access_log_flush && !switches_access_log_batching(running, next),
           "access-log-flush");
   return d;

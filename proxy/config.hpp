@@ -36,6 +36,7 @@ struct ResolverAddress {
   std::string to_ares() const;
 };
 Result<ResolverAddress> parse_resolver(std::string_view text);
+bool same_resolvers(const std::vector<ResolverAddress>& a, const std::vector<ResolverAddress>& b);
 
 // "10s", "500ms", "2m", "1h" or a bare number of seconds; "0" and "off" mean zero (disabled where allowed).
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);

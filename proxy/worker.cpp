@@ -21,13 +21,6 @@ ResolverSettings resolver_settings(const ProxyConfig& c) {
   return s;
 }
 
-bool same_servers(const std::vector<ResolverAddress>& a, const std::vector<ResolverAddress>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i].to_ares() != b[i].to_ares()) return false;
-  return true;
-}
-
 }  // namespace
 
 Worker::Worker(unsigned index, std::unique_ptr<EventLoop> loop, std::shared_ptr<const RuntimeConfig> runtime,
@@ -108,7 +101,7 @@ std::future<Status> Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) 
   auto applied = std::make_shared<std::promise<Status>>();
   auto result = applied->get_future();
   loop_->post_from_any_thread([this, applied, runtime = std::move(runtime)]() mutable {
-    if (!same_servers(runtime->config.resolvers, ctx_.runtime->config.resolvers)) {
+    if (!same_resolvers(runtime->config.resolvers, ctx_.runtime->config.resolvers)) {
       auto resolver = Resolver::create(*loop_, resolver_settings(runtime->config));
       if (!resolver)  // this worker keeps all of its previous configuration, so a later reload tries again
         return applied->set_value(Error{"resolver: " + resolver.error().message});
