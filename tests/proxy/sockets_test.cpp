@@ -17,6 +17,7 @@
 
 using namespace sixgate;
 using namespace sixgate::proxy;
+using sixgate::proxy::test::dead_peer_options_of;
 using sixgate::proxy::test::tcp_info_of;
 
 namespace {
@@ -95,20 +96,6 @@ TEST_CASE("an accepted socket inherits TCP_NODELAY from the listener") {
   CHECK(nodelay == 1);
   ::close(accepted);
   ::close(*client);
-}
-
-struct DeadPeerOptions {
-  int on = -1, idle = -1, interval = -1, probes = -1, user_timeout_ms = -1;
-};
-DeadPeerOptions dead_peer_options_of(int fd) {
-  DeadPeerOptions k;
-  socklen_t len = sizeof(int);
-  REQUIRE(::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &k.on, &len) == 0);
-  REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &k.idle, &len) == 0);
-  REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &k.interval, &len) == 0);
-  REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &k.probes, &len) == 0);
-  REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &k.user_timeout_ms, &len) == 0);
-  return k;
 }
 
 TEST_CASE("accepted sockets take the listener's keepalive and user timeout, as set at accept time") {

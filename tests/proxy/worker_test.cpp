@@ -2,7 +2,6 @@
 // `reloaded` is already in effect (here: the listener's dead-peer timers, read back from the listening
 // socket).
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,18 +14,13 @@
 
 #include "proxy/config.hpp"
 #include "proxy/worker.hpp"
+#include "tests/proxy/tcp_info.hpp"
 
 using namespace sixgate;
 using namespace sixgate::proxy;
+using sixgate::proxy::test::dead_peer_options_of;
 
 namespace {
-
-int tcp_option(int fd, int level, int name) {
-  int value = -1;
-  socklen_t len = sizeof value;
-  REQUIRE(::getsockopt(fd, level, name, &value, &len) == 0);
-  return value;
-}
 
 // A listening socket handed over as -listen fd:N (the worker takes a duplicate, so options set on its copy
 // show on this one).
@@ -66,7 +60,7 @@ TEST_CASE("a worker's apply is answered once the new dead-peer timers are on the
   Worker worker(0, std::move(loop).value(), runtime_of(listener.fd, {"--keepalive", "off"}), active, clients);
   REQUIRE(worker.prepare().ok());
   worker.start();
-  CHECK(tcp_option(listener.fd, SOL_SOCKET, SO_KEEPALIVE) == 0);
+  CHECK(dead_peer_options_of(listener.fd).on == 0);
 
   auto applied =
       worker.apply(runtime_of(listener.fd, {"--keepalive", "7s", "--keepalive-interval", "3s",
@@ -75,17 +69,19 @@ TEST_CASE("a worker's apply is answered once the new dead-peer timers are on the
   const Status status = applied.get();
   INFO((status ? std::string() : status.error().message));
   CHECK(status.ok());
-  CHECK(tcp_option(listener.fd, SOL_SOCKET, SO_KEEPALIVE) == 1);
-  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPIDLE) == 7);
-  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPINTVL) == 3);
-  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPCNT) == 4);
-  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 45000);
+  auto timers = dead_peer_options_of(listener.fd);
+  CHECK(timers.on == 1);
+  CHECK(timers.idle == 7);
+  CHECK(timers.interval == 3);
+  CHECK(timers.probes == 4);
+  CHECK(timers.user_timeout_ms == 45000);
 
   auto next = worker.apply(runtime_of(listener.fd, {"--keepalive", "7s", "--keepalive-interval", "3s",
                                                     "--keepalive-count", "4", "--resolver", "127.0.0.2:53"}));
   REQUIRE(next.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
   CHECK(next.get().ok());  // a new resolver, the same keepalive, the user timeout off again
-  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_KEEPIDLE) == 7);
-  CHECK(tcp_option(listener.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+  timers = dead_peer_options_of(listener.fd);
+  CHECK(timers.idle == 7);
+  CHECK(timers.user_timeout_ms == 0);
   worker.stop_and_join();
 }
