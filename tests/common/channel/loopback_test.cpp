@@ -297,11 +297,12 @@ TEST_CASE("loopback: an agent reporting to two proxies, each proxy's state is in
     return first_prefix(site_state(*proxy_a, "home")) == "2001:db8:eeee::/56" &&
            first_prefix(site_state(*proxy_b, "home")) == "2001:db8:eeee::/56";
   }));
+  // One snapshot for the wait and the checks: under load a late heartbeat can turn a peer stale in between.
+  nlohmann::json peers;
   REQUIRE(wait_for([&] {
-    auto peers = client->state_json()["peers"];
+    peers = client->state_json()["peers"];
     return peers[0]["state"] == "ok" && peers[1]["state"] == "ok";
   }));
-  auto peers = client->state_json()["peers"];
   CHECK(peers[0]["mismatches"].empty());
   CHECK(peers[1]["mismatches"].size() == 1);  // only vps2 disagrees with the agent's routed prefix
 
