@@ -134,13 +134,17 @@ TEST_CASE("loopback: agent report reaches the proxy, changes are pushed, the rep
   CHECK(site_state(*server, "friend")["health"] == "never_seen");
   CHECK(server->state_json()["healthy"] == false);  // friend never reported
 
-  REQUIRE(wait_for([&] { return client->state_json()["peers"][0]["state"] == "ok"; }));
+  nlohmann::json peer;  // one snapshot for the wait and the checks (see the two-proxy case)
+  REQUIRE(wait_for([&] {
+    peer = client->state_json()["peers"][0];
+    return peer["state"] == "ok";
+  }));
   auto info = client->proxy_info("vps1");
   REQUIRE(info.has_value());
   CHECK(info->routed_prefix.to_string() == "2001:db8:0:0:1::/80");
   CHECK(info->nat46_prefix->to_string() == "64:ff9b:1::/96");
   CHECK(info->gateway == "fe80::1");
-  auto mismatches = client->state_json()["peers"][0]["mismatches"];
+  const auto& mismatches = peer["mismatches"];
   REQUIRE(mismatches.size() == 1);
   CHECK(mismatches[0].get<std::string>().find("routed prefix") != std::string::npos);
 
@@ -198,8 +202,12 @@ TEST_CASE("loopback: the proxy goes quiet, the agent shows it stale") {
     server->start();
     client->start();
   });
-  REQUIRE(wait_for([&] { return client->state_json()["peers"][0]["state"] == "ok"; }));
-  CHECK(client->state_json()["healthy"] == true);
+  nlohmann::json state;
+  REQUIRE(wait_for([&] {
+    state = client->state_json();
+    return state["peers"][0]["state"] == "ok";
+  }));
+  CHECK(state["healthy"] == true);
   loop.sync([&] { server->stop(); });
   REQUIRE(wait_for([&] { return client->state_json()["peers"][0]["state"] == "stale"; }));
   CHECK(client->state_json()["healthy"] == false);
@@ -307,9 +315,12 @@ TEST_CASE("loopback: an agent reporting to two proxies, each proxy's state is in
   CHECK(peers[1]["mismatches"].size() == 1);  // only vps2 disagrees with the agent's routed prefix
 
   loop.sync([&] { proxy_b->stop(); });
-  REQUIRE(wait_for([&] { return client->state_json()["peers"][1]["state"] == "stale"; }));
-  CHECK(client->state_json()["peers"][0]["state"] == "ok");
-  CHECK(site_state(*proxy_a, "home")["health"] == "ok");
+  // vps1 still answers: wait until a snapshot shows vps2 stale beside vps1 ok, then the proxy's own view.
+  CHECK(wait_for([&] {
+    peers = client->state_json()["peers"];
+    return peers[1]["state"] == "stale" && peers[0]["state"] == "ok";
+  }));
+  CHECK(wait_for([&] { return site_state(*proxy_a, "home")["health"] == "ok"; }));
   loop.sync([&] {
     client->stop();
     proxy_a->stop();
