@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and integration tests (Release), unit tests under ASan+UBSan, and bounded
-# libFuzzer runs. Needs root for the network-namespace tests. Usage: ./run-tests.sh [--quick]
+# The whole test suite: unit and integration tests in the Release build (gcc), then every unit test again under
+# ASan+UBSan in the clang build that also holds the libFuzzer targets, then bounded fuzz runs. One sanitizer
+# build serves both, so the libraries are compiled twice, not three times. Needs root for the network-namespace
+# tests. Usage: ./run-tests.sh [--quick]
 #   --quick  Release tests only (no sanitizer or fuzz build)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,23 +18,24 @@ done
 jobs=$(nproc)
 status=0
 
-run_suite() {  # preset, ctest label regex (empty = all)
-  local preset=$1 labels=$2
-  echo "== $preset: configure and build"
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$jobs"
-  echo "== $preset: tests"
-  local args=(--test-dir "build/$preset" --output-on-failure -j "$jobs" --timeout 300)
-  [ -n "$labels" ] && args+=(-L "$labels")
+build() {  # preset
+  echo "== $1: configure and build"
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1" -j "$jobs"
+}
+
+run_tests() {  # preset, ctest label regex (empty = all)
+  echo "== $1: tests${2:+ labelled $2}"
+  local args=(--test-dir "build/$1" --output-on-failure -j "$jobs" --timeout 300)
+  [ -n "$2" ] && args+=(-L "$2")
   ctest "${args[@]}" || status=1
 }
 
-run_suite release ""
+build release
+run_tests release ""
 if [ "$quick" = 0 ]; then
-  run_suite asan "unit"
-  echo "== fuzz: build and bounded runs"
-  cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz -j "$jobs" --target fuzz_targets
-  ctest --test-dir build/fuzz --output-on-failure -j "$jobs" -L fuzz || status=1
+  build sanitize
+  run_tests sanitize unit
+  run_tests sanitize fuzz  # after the unit tests, so no fuzzer competes with their timers for a core
 fi
 exit $status

@@ -4,7 +4,7 @@ if(SIXGATE_SANITIZE)
 endif()
 if(SIXGATE_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-    message(FATAL_ERROR "SIXGATE_FUZZ needs clang (use the 'fuzz' preset)")
+    message(FATAL_ERROR "SIXGATE_FUZZ needs clang (use the 'sanitize' preset)")
   endif()
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
