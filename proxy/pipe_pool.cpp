@@ -23,7 +23,7 @@ std::optional<Pipe> PipePool::take() {
   Pipe p{fds[0], fds[1], 0};
   ++opened_;
   // Failing is fine: the pipe keeps the default size then.
-  ::fcntl(p.write_end, F_SETPIPE_SZ, static_cast<int>(kPipeBytes));
+  ::fcntl(p.write_end, F_SETPIPE_SZ, static_cast<int>(pipe_bytes_));
   int size = ::fcntl(p.write_end, F_GETPIPE_SZ);
   p.capacity = size > 0 ? static_cast<std::size_t>(size) : 65536;
   return p;

@@ -2,8 +2,9 @@
 // A worker's spare pipes for splice(2). A relay direction holds a pipe only while bytes are in flight and
 // gives it back (empty) when it waits for its source again, so idle connections hold no pipe at all: 5,000
 // idle connections cost 10,000 sockets, not 30,000 descriptors. Pipes are enlarged to kPipeBytes when the
-// kernel allows it (fs.pipe-max-size, pipe-user-pages-soft for non-root); otherwise they keep the default
-// size.
+// kernel allows it (fs.pipe-max-size, pipe-user-pages-soft for non-root); otherwise they keep what the kernel
+// gave: 64 KiB, or 2 pages for an unprivileged user past pipe-user-pages-soft (by default 64 MiB, which 64
+// enlarged pipes reach).
 #include <cstddef>
 #include <optional>
 #include <vector>
@@ -22,6 +23,8 @@ class PipePool {
   static constexpr std::size_t kMaxSpare = 64;
 
   PipePool() = default;
+  // `pipe_bytes`: the size each new pipe asks for (tests ask for small pipes; the kernel may grant less).
+  explicit PipePool(std::size_t pipe_bytes) : pipe_bytes_(pipe_bytes) {}
   ~PipePool();
   PipePool(const PipePool&) = delete;
   PipePool& operator=(const PipePool&) = delete;
@@ -33,6 +36,7 @@ class PipePool {
   std::size_t opened() const { return opened_; }  // pipes created so far
 
  private:
+  std::size_t pipe_bytes_ = kPipeBytes;
   std::vector<Pipe> spare_;
   std::size_t opened_ = 0;
 };

@@ -21,6 +21,14 @@ constexpr int kRoundsPerWakeup = 32;  // then yield to other connections on this
 // closed: a FIN that came with the flight raises no edge of its own, and only the next read reports the EOF.
 // Bulk reads are larger and keep reading while the sender keeps sending.
 constexpr std::size_t kSmallFlight = 16384;
+// A splice into a pipe says as much about its source only when the pipe could have taken more: a pipe fills
+// by page slots, one per segment fragment (~1.4 KiB on a 1500-byte MTU), not by bytes, so a read into a
+// partly used pipe, or into a small one (an unprivileged user past pipe-user-pages-soft gets 2-slot pipes),
+// can stop, or fail with EAGAIN, while the socket still holds data. Such a source stays readable: an unread
+// receive queue can close the window, and then no new segment, so no edge, would ever come. An empty pipe of
+// this many slots cannot run out of them below kSmallFlight unless fragments average under 64 bytes.
+constexpr std::size_t kSlotsToJudgeSource = 256;
+constexpr std::size_t kPageBytes = 4096;
 // The copy modes' read size: one small flight. A read that fills it means the source has bulk queued, which
 // costs less spliced: per byte a splice moves page references where a copy moves bytes twice, but per call it
 // costs more (the pipe's lock, page bookkeeping), which small flights feel. In the harness's conn/s test (TLS
@@ -130,6 +138,7 @@ Relay::Step Relay::step_splice(Direction& d) {
       }
     }
     const std::size_t room = d.pipe->capacity - d.in_pipe;
+    const bool pipe_was_empty = d.in_pipe == 0;
     ssize_t n =
         ::splice(d.src->fd, nullptr, d.pipe->write_end, nullptr, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
@@ -137,7 +146,8 @@ Relay::Step Relay::step_splice(Direction& d) {
       d.bytes += static_cast<std::uint64_t>(n);
       progress = true;
       if (static_cast<std::size_t>(n) < room && d.src->ready.peer_closed) d.fin_behind = true;
-      if (static_cast<std::size_t>(n) < std::min(room, kSmallFlight) && !d.src->ready.peer_closed)
+      if (static_cast<std::size_t>(n) < std::min(room, kSmallFlight) && !d.src->ready.peer_closed &&
+          pipe_was_empty && d.pipe->capacity >= kSlotsToJudgeSource * kPageBytes)
         d.src->ready.readable = false;
     } else if (n == 0) {
       d.eof = true;
@@ -150,7 +160,7 @@ Relay::Step Relay::step_splice(Direction& d) {
       d.mode = Mode::copy_only;
       return Step::progress;
     } else if (errno == EAGAIN) {
-      d.src->ready.readable = false;
+      if (pipe_was_empty) d.src->ready.readable = false;  // else the pipe may be out of slots
     } else {
       fail(*d.src, errno);
       return Step::over;

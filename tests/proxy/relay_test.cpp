@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <optional>
@@ -144,9 +145,11 @@ struct RelayRig {
   std::shared_ptr<Relay> relay;
 
   explicit RelayRig(std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0),
-                    Transport transport = Transport::unix_stream, Readiness client_ready = {})
+                    Transport transport = Transport::unix_stream, Readiness client_ready = {},
+                    std::size_t pipe_bytes = PipePool::kPipeBytes)
       : client(transport),
         backend(transport),
+        pipes(pipe_bytes),
         relay(std::make_shared<Relay>(join(*poller, client.inner, client_ready), join(*poller, backend.inner),
                                       pipes, *loop, idle_timeout,
                                       [this](const RelayResult& r) { result = r; })) {}
@@ -401,6 +404,47 @@ TEST_CASE("relay: a source parked while its destination is full wakes the relay 
   const std::string ping = "ping";
   send_all(client.outer, ping);
   CHECK(read_all_available(backend.outer, ping.size(), *loop) == ping);
+  CHECK_FALSE(result.has_value());
+  relay->stop("test_end");
+}
+
+TEST_CASE("relay: a burst larger than a small pipe's slots arrives whole, though its sender then waits") {
+  // A pipe fills by page slots, one per segment fragment, before it fills by bytes: a 1-page pipe takes one
+  // fragment per splice. The backend sends a burst of small segments (each its own fragment: loopback does
+  // not merge them) and then waits for the client, so once the burst is in, no further segment raises an
+  // edge. The relay must keep reading, not take a short splice or a full pipe's EAGAIN for a drained source.
+  RelayRig rig(std::chrono::milliseconds(0), Transport::tcp_loopback, {}, 4096);
+  auto& [loop, poller, client, backend, pipes, result, relay] = rig;
+  {
+    auto probe = pipes.take();
+    REQUIRE(probe.has_value());
+    REQUIRE(probe->capacity == 4096);
+    pipes.give(*probe);
+  }
+  const int on = 1;
+  REQUIRE(::setsockopt(backend.outer, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0);
+  relay->start();
+  std::string burst(400 * 1000, '\0');
+  for (std::size_t i = 0; i < burst.size(); ++i) burst[i] = static_cast<char>('a' + (i * 13 + i / 997) % 26);
+  const std::size_t segment = 1000;
+  std::size_t sent = 0;
+  std::string got;
+  for (int i = 0; i < 3000 && got.size() < burst.size(); ++i) {
+    while (sent < burst.size()) {
+      ssize_t n =
+          ::send(backend.outer, burst.data() + sent, std::min(segment, burst.size() - sent), MSG_DONTWAIT);
+      if (n <= 0) break;
+      sent += static_cast<std::size_t>(n);
+    }
+    char buf[65536];
+    ssize_t n = ::recv(client.outer, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    loop->run_for(std::chrono::milliseconds(n > 0 ? 0 : 1));
+  }
+  INFO("sent " << sent << ", relayed " << got.size());
+  REQUIRE(sent == burst.size());
+  REQUIRE(got.size() == burst.size());
+  CHECK(got == burst);
   CHECK_FALSE(result.has_value());
   relay->stop("test_end");
 }
