@@ -5,11 +5,13 @@
 
 namespace sixgate::proxy {
 
+void close_pipe(const Pipe& p) {
+  ::close(p.read_end);
+  ::close(p.write_end);
+}
+
 PipePool::~PipePool() {
-  for (auto& p : spare_) {
-    ::close(p.read_end);
-    ::close(p.write_end);
-  }
+  for (auto& p : spare_) close_pipe(p);
 }
 
 std::optional<Pipe> PipePool::take() {
@@ -26,16 +28,27 @@ std::optional<Pipe> PipePool::take() {
   ::fcntl(p.write_end, F_SETPIPE_SZ, static_cast<int>(pipe_bytes_));
   int size = ::fcntl(p.write_end, F_GETPIPE_SZ);
   p.capacity = size > 0 ? static_cast<std::size_t>(size) : 65536;
+  if (p.capacity > largest_) {
+    largest_ = p.capacity;
+    close_smaller_spares();
+  }
   return p;
 }
 
 void PipePool::give(Pipe p) {
-  if (spare_.size() < kMaxSpare) {
+  if (p.capacity == largest_ && spare_.size() < kMaxSpare) {
     spare_.push_back(p);
     return;
   }
-  ::close(p.read_end);
-  ::close(p.write_end);
+  close_pipe(p);
+}
+
+void PipePool::close_smaller_spares() {
+  std::erase_if(spare_, [this](const Pipe& p) {
+    if (p.capacity == largest_) return false;
+    close_pipe(p);
+    return true;
+  });
 }
 
 }  // namespace sixgate::proxy

@@ -4,7 +4,9 @@
 // idle connections cost 10,000 sockets, not 30,000 descriptors. Pipes are enlarged to kPipeBytes when the
 // kernel allows it (fs.pipe-max-size, pipe-user-pages-soft for non-root); otherwise they keep what the kernel
 // gave: 64 KiB, or 2 pages for an unprivileged user past pipe-user-pages-soft (by default 64 MiB, which 64
-// enlarged pipes reach).
+// enlarged pipes reach). Only pipes as large as the largest this pool has had are kept as spares: a smaller
+// one is closed when given back, which returns its pages to the user's count, so a peak that ran past the
+// limit does not leave small pipes in the pool for good.
 #include <cstddef>
 #include <optional>
 #include <vector>
@@ -16,6 +18,8 @@ struct Pipe {
   int write_end = -1;
   std::size_t capacity = 0;
 };
+
+void close_pipe(const Pipe& p);
 
 class PipePool {
  public:
@@ -34,9 +38,13 @@ class PipePool {
   // `p` must be empty.
   void give(Pipe p);
   std::size_t opened() const { return opened_; }  // pipes created so far
+  std::size_t spare() const { return spare_.size(); }
 
  private:
+  void close_smaller_spares();
+
   std::size_t pipe_bytes_ = kPipeBytes;
+  std::size_t largest_ = 0;  // capacity of the largest pipe taken so far; every spare has it
   std::vector<Pipe> spare_;
   std::size_t opened_ = 0;
 };

@@ -37,11 +37,6 @@ constexpr std::size_t kPageBytes = 4096;
 constexpr std::size_t kCopyBuffer = kSmallFlight;
 constexpr std::uint32_t kClientTag = 0, kBackendTag = 1;
 
-void close_pipe(Pipe& p) {
-  ::close(p.read_end);
-  ::close(p.write_end);
-}
-
 // Sends what a TCP socket holds back after MSG_MORE (setting TCP_NODELAY pushes pending frames even when
 // it is set already). Other socket types hold nothing back, so their refusal does not matter.
 void push_held_back(int fd) {
