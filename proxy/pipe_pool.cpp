@@ -28,6 +28,7 @@ std::optional<Pipe> PipePool::take() {
   ::fcntl(p.write_end, F_SETPIPE_SZ, static_cast<int>(pipe_bytes_));
   int size = ::fcntl(p.write_end, F_GETPIPE_SZ);
   p.capacity = size > 0 ? static_cast<std::size_t>(size) : 65536;
+  p.slots = p.capacity / static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   if (p.capacity > largest_) {
     largest_ = p.capacity;
     close_smaller_spares();

@@ -16,7 +16,8 @@ namespace sixgate::proxy {
 struct Pipe {
   int read_end = -1;
   int write_end = -1;
-  std::size_t capacity = 0;
+  std::size_t capacity = 0;  // bytes
+  std::size_t slots = 0;     // page-sized buffers: a pipe fills by these, one per spliced fragment
 };
 
 void close_pipe(const Pipe& p);

@@ -28,7 +28,6 @@ constexpr std::size_t kSmallFlight = 16384;
 // receive queue can close the window, and then no new segment, so no edge, would ever come. An empty pipe of
 // this many slots cannot run out of them below kSmallFlight unless fragments average under 64 bytes.
 constexpr std::size_t kSlotsToJudgeSource = 256;
-constexpr std::size_t kPageBytes = 4096;
 // The copy modes' read size: one small flight. A read that fills it means the source has bulk queued, which
 // costs less spliced: per byte a splice moves page references where a copy moves bytes twice, but per call it
 // costs more (the pipe's lock, page bookkeeping), which small flights feel. In the harness's conn/s test (TLS
@@ -142,7 +141,7 @@ Relay::Step Relay::step_splice(Direction& d) {
       progress = true;
       if (static_cast<std::size_t>(n) < room && d.src->ready.peer_closed) d.fin_behind = true;
       if (static_cast<std::size_t>(n) < std::min(room, kSmallFlight) && !d.src->ready.peer_closed &&
-          pipe_was_empty && d.pipe->capacity >= kSlotsToJudgeSource * kPageBytes)
+          pipe_was_empty && d.pipe->slots >= kSlotsToJudgeSource)
         d.src->ready.readable = false;
     } else if (n == 0) {
       d.eof = true;
