@@ -452,7 +452,9 @@ TEST_CASE("relay: a burst larger than a small pipe's slots arrives whole, though
 TEST_CASE("relay: flights of random sizes both ways at once, over TCP, arrive intact and in order") {
   // Edge-triggered readiness loses nothing only if every "not ready" the relay records is followed by an
   // edge: mixed small and bulk flights in both directions, with both ends reading and writing as they can.
-  RelayRig rig(std::chrono::milliseconds(0), Transport::tcp_loopback);
+  // Also with 2-page pipes, what an unprivileged user past pipe-user-pages-soft gets.
+  const std::size_t pipe_bytes = GENERATE(PipePool::kPipeBytes, std::size_t{8192});
+  RelayRig rig(std::chrono::milliseconds(0), Transport::tcp_loopback, {}, pipe_bytes);
   auto& [loop, poller, client, backend, pipes, result, relay] = rig;
   // Small send buffers on the relay's sockets and slow readers, so the relay's writes keep meeting full
   // sockets and must wait for output edges. (Tiny receive buffers would not do: with loopback's 64 KiB MSS
