@@ -25,7 +25,10 @@ void close_pipe(const Pipe& p);
 class PipePool {
  public:
   static constexpr std::size_t kPipeBytes = 1 << 20;
-  static constexpr std::size_t kMaxSpare = 64;
+  // Spares count against the user's pipe pages like pipes in use (by default 64 enlarged pipes for all
+  // workers together): a pool of 64 could hold one user's whole budget idle while another worker got only
+  // 2-page pipes. 16 per worker leaves most of it to the pipes in flight, up to 4 workers.
+  static constexpr std::size_t kMaxSpare = 16;
 
   PipePool() = default;
   // `pipe_bytes`: the size each new pipe asks for (tests ask for small pipes; the kernel may grant less).
