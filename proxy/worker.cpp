@@ -69,6 +69,7 @@ Status Worker::prepare() {
   }
   for (auto& l : listeners_)
     if (auto started = l.loop->start(); !started.ok()) return started;
+  listener_timers_ = ctx_.runtime->config.dead_peer;
   return ok_status();
 }
 
@@ -108,8 +109,10 @@ std::future<Status> Worker::apply(std::shared_ptr<const RuntimeConfig> runtime) 
       ctx_.resolver = *resolver;  // the old one lives on until its pending lookups are answered
     }
     Status status = ok_status();
-    if (runtime->config.dead_peer != ctx_.runtime->config.dead_peer)
+    if (listener_timers_ != runtime->config.dead_peer) {
       status = apply_dead_peer_timers(runtime->config.dead_peer);
+      listener_timers_ = status ? std::optional(runtime->config.dead_peer) : std::nullopt;
+    }
     ctx_.runtime = std::move(runtime);
     applied->set_value(std::move(status));
   });

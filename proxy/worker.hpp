@@ -7,6 +7,7 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,8 +31,9 @@ class Worker {
 
   // Thread-safe: each posts to the worker's loop.
   void stop_accepting();
-  // The future holds, once the worker has switched, whether it took all of `runtime` (an error keeps its
-  // previous resolver or listener timers and names what failed).
+  // The future holds, once the worker has switched, whether it took all of `runtime` (an error names what
+  // failed: a resolver that cannot be made keeps the whole previous configuration; listener timers that
+  // could not be set are set again by the next apply, even with the same values).
   std::future<Status> apply(std::shared_ptr<const RuntimeConfig> runtime);
   // Ends every connection still open (each logs outcome=stopped with `reason`); the future holds how many.
   std::future<std::size_t> stop_connections(std::string reason);
@@ -52,6 +54,9 @@ class Worker {
   std::unique_ptr<EventLoop> loop_;  // before ctx_, which borrows it, so it goes last
   WorkerContext ctx_;
   std::vector<Listener> listeners_;
+  // The dead-peer timers every listener carries; nullopt once setting them failed on one, so the next
+  // apply sets them again even if its values are the same.
+  std::optional<DeadPeerTimers> listener_timers_;
   std::thread thread_;
 };
 
