@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -19,15 +18,17 @@
 #include <vector>
 
 #include "proxy/sockets.hpp"
+#include "tests/proxy/child_process.hpp"
 
 using namespace sixgate;
 using namespace sixgate::proxy;
+using sixgate::proxy::test::kChildSkipped;
+using sixgate::proxy::test::run_in_child;
 
 namespace {
 
 constexpr int kPorts = 8;         // the namespace's whole ephemeral range
 constexpr int kPerBackend = 6;    // 12 in all: more than kPorts, fewer than kPorts per backend
-constexpr int kNoNamespace = 77;  // not root, or no network namespaces here
 const char* const kSource = "64:ff9b:1::c000:202";
 
 // In a child, inside a new network namespace. Writes what went wrong to `report` (a pipe) and exits non-zero.
@@ -36,7 +37,7 @@ int connect_many(int report) {
     (void)!::write(report, what.data(), what.size());
     return 1;
   };
-  if (::unshare(CLONE_NEWNET) != 0) return kNoNamespace;
+  if (::unshare(CLONE_NEWNET) != 0) return kChildSkipped;  // not root, or no network namespaces here
   if (std::system("ip link set lo up && ip -6 route add local 64:ff9b:1::/96 dev lo") != 0)
     return fail("could not set up lo and the NAT46 route");
   {
@@ -85,27 +86,11 @@ int connect_many(int report) {
 
 TEST_CASE(
     "NAT46 source: one client holds more connections than there are ephemeral ports (netns, needs root)") {
-  int report[2];
-  REQUIRE(::pipe(report) == 0);
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    ::close(report[0]);
-    ::_exit(connect_many(report[1]));
-  }
-  ::close(report[1]);
-  std::string what;
-  char buf[512];
-  for (ssize_t n; (n = ::read(report[0], buf, sizeof buf)) > 0;)
-    what.append(buf, static_cast<std::size_t>(n));
-  ::close(report[0]);
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == kNoNamespace) {
+  const auto child = run_in_child(connect_many);
+  if (child.exit_code == kChildSkipped) {
     WARN("no network namespace could be made (not root?): nothing checked");
     return;
   }
-  INFO(what);
-  CHECK(WEXITSTATUS(status) == 0);
+  INFO(child.report);
+  CHECK(child.exit_code == 0);
 }

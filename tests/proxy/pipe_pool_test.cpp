@@ -3,7 +3,6 @@
 // long after the peak that made them.
 #include <linux/capability.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -11,8 +10,10 @@
 #include <vector>
 
 #include "proxy/pipe_pool.hpp"
+#include "tests/proxy/child_process.hpp"
 
 using namespace sixgate::proxy;
+using sixgate::proxy::test::run_in_child;
 
 namespace {
 
@@ -27,7 +28,7 @@ bool drop_pipe_privileges() {
 
 enum Outcome : int {
   kPassed = 0,
-  kNoLimitHere = 77,  // the user already had small pipes, or the limit is off
+  kNoLimitHere = sixgate::proxy::test::kChildSkipped,  // the user already had small pipes, or no limit
   kCannotDrop = 10,
   kNoPipe = 11,
   kSmallOnePooled = 12,
@@ -70,13 +71,7 @@ TEST_CASE("pipe pool: a pipe smaller than the largest it has had is closed, not 
     WARN("fs.pipe-user-pages-soft is 0 (no limit): nothing to provoke here");
     return;
   }
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) ::_exit(pool_after_the_limit());
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  const int outcome = WEXITSTATUS(status);
+  const int outcome = run_in_child([](int) { return pool_after_the_limit(); }).exit_code;
   if (outcome == kNoLimitHere) {
     WARN("the kernel handed out no smaller pipe: nothing to check here");
     return;
