@@ -27,8 +27,8 @@ using sixgate::proxy::test::run_in_child;
 
 namespace {
 
-constexpr int kPorts = 8;         // the namespace's whole ephemeral range
-constexpr int kPerBackend = 6;    // 12 in all: more than kPorts, fewer than kPorts per backend
+constexpr int kPorts = 8;       // the namespace's whole ephemeral range
+constexpr int kPerBackend = 6;  // 12 in all: more than kPorts, fewer than kPorts per backend
 const char* const kSource = "64:ff9b:1::c000:202";
 
 // In a child, inside a new network namespace. Writes what went wrong to `report` (a pipe) and exits non-zero.
