@@ -9,6 +9,7 @@
 
 #include "common/log.hpp"
 #include "proxy/channel_server.hpp"
+#include "proxy/config_reload.hpp"
 #include "proxy/worker.hpp"
 
 namespace sixgate::proxy {

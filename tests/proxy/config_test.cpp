@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "proxy/config.hpp"
+#include "proxy/config_reload.hpp"
 
 using namespace sixgate;
 using namespace sixgate::proxy;
