@@ -88,6 +88,37 @@ int run_daemon(const AgentConfig& config, routeros::Client& client, bool dry_run
   return exit_ok;
 }
 
+enum class OneShot { plan, apply };
+
+// `plan` and `apply --once`: the home prefixes as the sources report them now (plus those remembered in
+// state_dir that are still within their lifetime), then one plan or one apply. Only apply updates the memory.
+int run_one_shot(const AgentConfig& config, RouterApi& router, OneShot what) {
+  std::vector<PrefixObservation> remembered, memory;
+  if (!config.agent.state_dir.empty()) {
+    auto loaded = load_remembered_prefixes(config.agent.state_dir);
+    if (!loaded) {
+      std::cerr << "sixgate-agent: " << loaded.error().message << "\n";
+      return exit_error;
+    }
+    remembered = std::move(loaded).value();
+  }
+  auto sources = make_sources(config, router);
+  auto home = gather_home_prefixes(sources, source_timeout(config), remembered, &memory);
+  if (!home) {
+    std::cerr << "sixgate-agent: " << home.error().message << "\n";
+    return exit_error;
+  }
+  if (what == OneShot::plan) return run_plan(config, router, *home, std::cout, std::cerr);
+  int code = run_apply_once(config, router, *home, std::cout, std::cerr);
+  if (!config.agent.state_dir.empty()) {
+    if (Status saved = save_remembered_prefixes(config.agent.state_dir, memory); !saved) {
+      std::cerr << "sixgate-agent: " << saved.error().message << "\n";
+      return exit_error;
+    }
+  }
+  return code;
+}
+
 }  // namespace
 
 int run_agent_cli(int argc, char** argv) {
@@ -166,31 +197,7 @@ int run_agent_cli(int argc, char** argv) {
   auto router = make_router_api(client);
 
   if (*run) return run_daemon(*config, client, dry_run);
-
-  std::vector<PrefixObservation> remembered, memory;
-  if (!config->agent.state_dir.empty()) {
-    auto loaded = load_remembered_prefixes(config->agent.state_dir);
-    if (!loaded) {
-      std::cerr << "sixgate-agent: " << loaded.error().message << "\n";
-      return exit_error;
-    }
-    remembered = std::move(loaded).value();
-  }
-  auto sources = make_sources(*config, *router);
-  auto home = gather_home_prefixes(sources, source_timeout(*config), remembered, &memory);
-  if (!home) {
-    std::cerr << "sixgate-agent: " << home.error().message << "\n";
-    return exit_error;
-  }
-  if (*plan_cmd) return run_plan(*config, *router, *home, std::cout, std::cerr);
-  int code = run_apply_once(*config, *router, *home, std::cout, std::cerr);
-  if (!config->agent.state_dir.empty()) {
-    if (Status saved = save_remembered_prefixes(config->agent.state_dir, memory); !saved) {
-      std::cerr << "sixgate-agent: " << saved.error().message << "\n";
-      return exit_error;
-    }
-  }
-  return code;
+  return run_one_shot(*config, *router, *plan_cmd ? OneShot::plan : OneShot::apply);
 }
 
 }  // namespace sixgate::agent
