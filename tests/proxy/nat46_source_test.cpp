@@ -13,7 +13,6 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -49,22 +48,17 @@ bool write_sysctl(const char* path, const std::string& value) {
 }
 
 // In the child: a new network namespace with lo up, kBackend on it, the NAT46 /96 routed to it, kPorts
-// ephemeral ports and Linux's default tcp_tw_reuse. Returns kChildSkipped, a failure, or 0.
-int enter_namespace(int report) {
-  if (::unshare(CLONE_NEWNET) != 0) return kChildSkipped;  // not root, or no network namespaces here
+// ephemeral ports and Linux's default tcp_tw_reuse. False when no namespace can be made here (not root).
+bool enter_namespace() {
+  if (::unshare(CLONE_NEWNET) != 0) return false;
   const std::string setup = std::string("ip link set lo up && ip -6 addr add ") + kBackend +
                             "/128 dev lo nodad && ip -6 route add local 64:ff9b:1::/96 dev lo";
-  std::string failed;
   if (std::system(setup.c_str()) != 0)
-    failed = "could not set up lo, the backend address and the NAT46 route";
-  else if (!write_sysctl("/proc/sys/net/ipv4/ip_local_port_range",
-                         "40000 " + std::to_string(40000 + kPorts - 1)))
-    failed = "could not narrow ip_local_port_range";
-  else if (!write_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse", "2"))
-    failed = "could not set tcp_tw_reuse";
-  if (failed.empty()) return 0;
-  (void)!::write(report, failed.data(), failed.size());
-  return 1;
+    throw Failed{"could not set up lo, the backend address and the NAT46 route"};
+  if (!write_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "40000 " + std::to_string(40000 + kPorts - 1)))
+    throw Failed{"could not narrow ip_local_port_range"};
+  if (!write_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse", "2")) throw Failed{"could not set tcp_tw_reuse"};
+  return true;
 }
 
 int listen_on(std::uint16_t port) {
@@ -104,8 +98,8 @@ bool wait_for_eof(int fd) {
 
 // Runs `check` in a child inside its own namespace; a Failed it throws becomes the report.
 int in_namespace(int report, const std::function<void()>& check) {
-  if (int entered = enter_namespace(report); entered != 0) return entered;
   try {
+    if (!enter_namespace()) return kChildSkipped;
     check();
     return 0;
   } catch (const Failed& f) {
